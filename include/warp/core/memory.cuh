@@ -1,0 +1,231 @@
+// warp/core/memory.cuh: owning buffers on either backend, and staging of caller arrays.
+//
+// `buffer<T>` owns `n` objects in device memory (CUDA backend, stream-ordered allocation) or in
+// 64-byte aligned host memory (host backend). Allocation failures throw warp::out_of_memory with
+// the bytes requested and the bytes free.
+//
+// Bulk APIs accept caller arrays in host or device memory. `input_view` and `output_view` give the
+// backend a pointer it can dereference: on the CUDA backend a host array is copied to a temporary
+// device buffer (and outputs copied back); on the host backend a device array is rejected with a
+// clear error rather than dereferenced.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <unistd.h>
+
+#include <cuda/stream_ref>
+
+#include <warp/core/backend.cuh>
+#include <warp/core/config.cuh>
+#include <warp/core/cuda_check.cuh>
+#include <warp/core/error.cuh>
+
+namespace warp::detail {
+
+inline std::size_t host_free_bytes() {
+  long const pages = sysconf(_SC_AVPHYS_PAGES);
+  long const page_size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page_size) : 0;
+}
+
+inline void* allocate_bytes(backend b, std::size_t bytes, cuda::stream_ref stream) {
+  if (bytes == 0) { return nullptr; }
+  if (b == backend::host) {
+    std::size_t const rounded = (bytes + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, rounded);
+    if (p == nullptr) { throw out_of_memory("host allocation", bytes, host_free_bytes()); }
+    return p;
+  }
+#if WARP_CUDA_ENABLED
+  void* p = nullptr;
+  cudaError_t const status = cudaMallocAsync(&p, bytes, stream.get());
+  if (status == cudaErrorMemoryAllocation) {
+    (void)cudaGetLastError();
+    std::size_t free_bytes = 0, total_bytes = 0;
+    (void)cudaMemGetInfo(&free_bytes, &total_bytes);
+    throw out_of_memory("device allocation (cudaMallocAsync)", bytes, free_bytes);
+  }
+  WARP_CUDA_TRY(status);
+  return p;
+#else
+  (void)stream;
+  throw backend_unavailable("device allocation requested without CUDA support");
+#endif
+}
+
+inline void free_bytes(backend b, void* p, cuda::stream_ref stream) noexcept {
+  if (p == nullptr) { return; }
+  if (b == backend::host) {
+    std::free(p);
+    return;
+  }
+#if WARP_CUDA_ENABLED
+  (void)cudaFreeAsync(p, stream.get());
+#else
+  (void)stream;
+#endif
+}
+
+/// Move-only owning array of trivially copyable T on one backend.
+template <class T>
+class buffer {
+  static_assert(std::is_trivially_copyable_v<T>, "buffer holds trivially copyable objects");
+
+ public:
+  buffer() = default;
+  buffer(backend b, std::size_t n, cuda::stream_ref stream)
+      : backend_{b}, size_{n}, stream_{stream.get()},
+        data_{static_cast<T*>(allocate_bytes(b, n * sizeof(T), stream))} {}
+  buffer(buffer&& other) noexcept { swap(other); }
+  buffer& operator=(buffer&& other) noexcept {
+    buffer tmp{std::move(other)};
+    swap(tmp);
+    return *this;
+  }
+  buffer(buffer const&) = delete;
+  buffer& operator=(buffer const&) = delete;
+  ~buffer() { free_bytes(backend_, data_, cuda::stream_ref{stream_}); }
+
+  void swap(buffer& other) noexcept {
+    std::swap(backend_, other.backend_);
+    std::swap(size_, other.size_);
+    std::swap(stream_, other.stream_);
+    std::swap(data_, other.data_);
+  }
+
+  [[nodiscard]] T* data() const noexcept { return data_; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] backend where() const noexcept { return backend_; }
+
+ private:
+  backend backend_ = backend::host;
+  std::size_t size_ = 0;
+  cudaStream_t stream_ = nullptr;
+  T* data_ = nullptr;
+};
+
+/// True when `p` points to memory a CUDA kernel can read (device or managed memory, or host
+/// memory that is registered/mapped).
+inline bool is_device_accessible(void const* p) {
+#if WARP_CUDA_ENABLED
+  if (p == nullptr || !cuda_available()) { return false; }
+  cudaPointerAttributes attributes{};
+  if (cudaPointerGetAttributes(&attributes, p) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  return attributes.type == cudaMemoryTypeDevice || attributes.type == cudaMemoryTypeManaged ||
+         (attributes.type == cudaMemoryTypeHost && attributes.devicePointer != nullptr);
+#else
+  (void)p;
+  return false;
+#endif
+}
+
+/// True when `p` is device memory the host cannot dereference.
+inline bool is_device_only(void const* p) {
+#if WARP_CUDA_ENABLED
+  if (p == nullptr || !cuda_available()) { return false; }
+  cudaPointerAttributes attributes{};
+  if (cudaPointerGetAttributes(&attributes, p) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  return attributes.type == cudaMemoryTypeDevice;
+#else
+  (void)p;
+  return false;
+#endif
+}
+
+inline void copy_bytes(void* dst, void const* src, std::size_t bytes, cuda::stream_ref stream) {
+  if (bytes == 0) { return; }
+#if WARP_CUDA_ENABLED
+  WARP_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream.get()));
+#else
+  (void)stream;
+  std::memcpy(dst, src, bytes);
+#endif
+}
+
+inline void synchronize(backend b, cuda::stream_ref stream) {
+#if WARP_CUDA_ENABLED
+  if (b == backend::cuda) { WARP_CUDA_TRY(cudaStreamSynchronize(stream.get())); }
+#else
+  (void)b;
+  (void)stream;
+#endif
+}
+
+/// A caller's input array as the backend can read it. Non-pointer iterators are passed through.
+template <class It>
+class input_view {
+ public:
+  input_view(backend b, It first, std::size_t n, char const* what, cuda::stream_ref stream)
+      : it_{first} {
+    if constexpr (std::is_pointer_v<It>) {
+      using T = std::remove_cv_t<std::remove_pointer_t<It>>;
+      if (n != 0 && first == nullptr) { throw invalid_argument(std::string(what) + " is a null pointer"); }
+      if (n == 0) { return; }
+      if (b == backend::cuda && !is_device_accessible(first)) {
+        staged_ = buffer<T>{b, n, stream};
+        copy_bytes(staged_.data(), first, n * sizeof(T), stream);
+        it_ = staged_.data();
+      } else if (b == backend::host && is_device_only(first)) {
+        throw invalid_argument(std::string(what) +
+                               " points to device memory but the container uses the host backend");
+      }
+    } else {
+      (void)b;
+      (void)n;
+      (void)what;
+      (void)stream;
+    }
+  }
+  [[nodiscard]] It get() const noexcept { return it_; }
+
+ private:
+  using value_t = std::remove_cv_t<std::remove_pointer_t<std::conditional_t<std::is_pointer_v<It>, It, int*>>>;
+  It it_;
+  buffer<value_t> staged_{};
+};
+
+/// A caller's output array as the backend can write it; host arrays on the CUDA backend are
+/// written through a device buffer copied back by finish() (stream-ordered).
+template <class T>
+class output_view {
+ public:
+  output_view(backend b, T* first, std::size_t n, char const* what, cuda::stream_ref stream)
+      : user_{first}, ptr_{first}, n_{n} {
+    if (n != 0 && first == nullptr) { throw invalid_argument(std::string(what) + " is a null pointer"); }
+    if (n == 0) { return; }
+    if (b == backend::cuda && !is_device_accessible(first)) {
+      staged_ = buffer<T>{b, n, stream};
+      ptr_ = staged_.data();
+    } else if (b == backend::host && is_device_only(first)) {
+      throw invalid_argument(std::string(what) +
+                             " points to device memory but the container uses the host backend");
+    }
+  }
+  [[nodiscard]] T* get() const noexcept { return ptr_; }
+  /// Copies a staged result back (stream-ordered); a no-op when the caller's array was used directly.
+  void finish(cuda::stream_ref stream, std::size_t count) {
+    if (staged_.data() != nullptr) { copy_bytes(user_, staged_.data(), count * sizeof(T), stream); }
+  }
+  void finish(cuda::stream_ref stream) { finish(stream, n_); }
+
+ private:
+  T* user_;
+  T* ptr_;
+  std::size_t n_;
+  buffer<T> staged_{};
+};
+
+}  // namespace warp::detail

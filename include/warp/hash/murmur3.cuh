@@ -1,0 +1,89 @@
+// warp/hash/murmur3.cuh: MurmurHash3 finalizers and the 32-bit x86 MurmurHash3 over bytes.
+//
+//   std::uint64_t h = warp::hash::fmix64(key);
+//   std::uint32_t g = warp::hash::murmur3_32(bytes, length, seed);
+//   warp::hash::murmur3_fmix<std::uint64_t> hasher{seed};  hasher(key) -> 64-bit hash
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include <warp/core/config.cuh>
+#include <warp/hash/detail/bytes.cuh>
+
+namespace warp::hash {
+
+WARP_HD WARP_FORCEINLINE constexpr std::uint32_t fmix32(std::uint32_t h) noexcept {
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
+WARP_HD WARP_FORCEINLINE constexpr std::uint64_t fmix64(std::uint64_t k) noexcept {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ull;
+  k ^= k >> 33;
+  return k;
+}
+
+/// MurmurHash3_x86_32 of `length` bytes.
+WARP_HD inline std::uint32_t murmur3_32(void const* data, std::size_t length, std::uint32_t seed) noexcept {
+  auto const* p = static_cast<unsigned char const*>(data);
+  constexpr std::uint32_t c1 = 0xcc9e2d51u;
+  constexpr std::uint32_t c2 = 0x1b873593u;
+  std::uint32_t h = seed;
+  std::size_t const blocks = length / 4;
+  for (std::size_t i = 0; i < blocks; ++i) {
+    std::uint32_t k = detail::read32(p + 4 * i);
+    k *= c1;
+    k = detail::rotl32(k, 15);
+    k *= c2;
+    h ^= k;
+    h = detail::rotl32(h, 13);
+    h = h * 5 + 0xe6546b64u;
+  }
+  unsigned char const* tail = p + 4 * blocks;
+  std::uint32_t k = 0;
+  switch (length & 3) {
+    case 3: k ^= static_cast<std::uint32_t>(tail[2]) << 16; [[fallthrough]];
+    case 2: k ^= static_cast<std::uint32_t>(tail[1]) << 8; [[fallthrough]];
+    case 1:
+      k ^= tail[0];
+      k *= c1;
+      k = detail::rotl32(k, 15);
+      k *= c2;
+      h ^= k;
+  }
+  h ^= static_cast<std::uint32_t>(length);
+  return fmix32(h);
+}
+
+/// Hash functor for fixed-size keys: the 64-bit MurmurHash3 finalizer over the key's 8-byte words
+/// (a 4-byte key is zero-extended), seeded. Cheap, and well mixed in the high bits, which the
+/// engine's multiply-shift range reduction uses.
+template <class Key>
+struct murmur3_fmix {
+  std::uint64_t seed = 0;
+  WARP_HD WARP_FORCEINLINE std::uint64_t operator()(Key const& key) const noexcept {
+    static_assert(sizeof(Key) % 4 == 0, "murmur3_fmix hashes keys whose size is a multiple of 4");
+    unsigned char bytes[sizeof(Key)];
+    std::memcpy(bytes, &key, sizeof(Key));
+    if constexpr (sizeof(Key) == 4) {
+      return fmix64(detail::read32(bytes) ^ seed);
+    } else {
+      std::uint64_t h = seed;
+      std::size_t i = 0;
+      for (; i + 8 <= sizeof(Key); i += 8) { h = fmix64(h ^ detail::read64(bytes + i)); }
+      if (i < sizeof(Key)) { h = fmix64(h ^ detail::read32(bytes + i)); }
+      return h;
+    }
+  }
+};
+
+}  // namespace warp::hash

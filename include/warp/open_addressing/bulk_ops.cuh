@@ -1,0 +1,135 @@
+// warp/open_addressing/bulk_ops.cuh: the per-item functions the bulk APIs run through the
+// executor. Each is a small trivially copyable functor over an engine, so one set of bulk kernels
+// (and OpenMP loops) serves every container built on the engine.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include <warp/core/config.cuh>
+#include <warp/core/executor.cuh>
+#include <warp/core/outcome.cuh>
+#include <warp/open_addressing/engine.cuh>
+
+namespace warp::detail {
+
+template <class Engine, class KeyIt, class ValueIt, class OnPresent>
+struct upsert_fn {
+  Engine engine;
+  KeyIt keys;
+  ValueIt values;
+  OnPresent on_present;
+  insert_outcome* outcomes;  // optional
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
+    typename Engine::key_type const k = keys[i];
+    typename Engine::value_type const v = values[i];
+    insert_outcome const o = engine.upsert(tile, k, v, on_present);
+    if (outcomes != nullptr && tile.thread_rank() == 0) { outcomes[i] = o; }
+    return o == insert_outcome::inserted ? 1u : 0u;
+  }
+};
+
+template <class Engine, class KeyIt, class OutIt>
+struct find_fn {
+  Engine engine;
+  KeyIt keys;
+  OutIt out;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
+    auto const r = engine.find(tile, static_cast<typename Engine::key_type>(keys[i]));
+    if (tile.thread_rank() == 0) { out[i] = r.value; }
+    return r.found ? 1u : 0u;
+  }
+};
+
+template <class Engine, class KeyIt>
+struct contains_fn {
+  Engine engine;
+  KeyIt keys;
+  bool* out;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
+    bool const found = engine.find(tile, static_cast<typename Engine::key_type>(keys[i])).found;
+    if (tile.thread_rank() == 0) { out[i] = found; }
+    return found ? 1u : 0u;
+  }
+};
+
+template <class Engine, class KeyIt>
+struct erase_fn {
+  Engine engine;
+  KeyIt keys;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
+    return engine.erase(tile, static_cast<typename Engine::key_type>(keys[i])) ? 1u : 0u;
+  }
+};
+
+template <class Engine>
+struct count_filled_fn {
+  Engine engine;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const { return engine.is_filled(i) ? 1u : 0u; }
+};
+
+template <class Engine>
+struct count_erased_fn {
+  Engine engine;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const { return engine.is_erased(i) ? 1u : 0u; }
+};
+
+template <class Engine>
+struct clear_fn {
+  Engine engine;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    engine.slots()[i] = Engine::slot_type::make(engine.empty_key(), engine.empty_value());
+    return 0;
+  }
+};
+
+/// Copies every stored pair to two output arrays, in no particular order.
+template <class Engine>
+struct retrieve_all_fn {
+  Engine engine;
+  typename Engine::key_type* keys_out;
+  typename Engine::value_type* values_out;
+  unsigned long long* position;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    if (!engine.is_filled(i)) { return 0; }
+    unsigned long long const p = claim_output_position(position);
+    keys_out[p] = engine.load_key(i);
+    values_out[p] = engine.load_value(i);
+    return 1;
+  }
+};
+
+template <class Engine, class F>
+struct for_each_fn {
+  Engine engine;
+  F f;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    if (!engine.is_filled(i)) { return 0; }
+    f(engine.load_key(i), engine.load_value(i));
+    return 1;
+  }
+};
+
+/// Inserts every pair stored in `source` into `target` (rehash). Returns 1 per pair that found no room.
+template <class Engine>
+struct reinsert_fn {
+  Engine source;
+  Engine target;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
+    if (!source.is_filled(i)) { return 0; }
+    insert_outcome const o = target.upsert(tile, source.load_key(i), source.load_value(i), keep_existing{});
+    return o == insert_outcome::no_room ? 1u : 0u;
+  }
+};
+
+}  // namespace warp::detail

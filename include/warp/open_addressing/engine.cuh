@@ -1,0 +1,338 @@
+// warp/open_addressing/engine.cuh: the one probing engine behind every container.
+//
+// `probing_engine` is a trivially copyable view of a slot array plus its sentinels, hasher and
+// sticky status word. Its operations are written once, as __host__ __device__ code templated on a
+// tile (a cooperative_groups::thread_block_tile<N> on the device, warp::one_lane_tile on the host
+// and for scalar device calls):
+//   upsert(tile, key, value, on_present)  insert; on a present key call on_present (keep, assign, apply)
+//   find(tile, key)                       value and whether it was found
+//   erase(tile, key)                      leave a tombstone (erased_key)
+// Every loop is bounded: the probe sequence visits each window once, and a retry only follows a
+// CAS lost to another thread's successful write, which can happen at most once per slot.
+//
+// Insertion with tombstones: a key may live beyond an erased slot, so an insert keeps probing past
+// tombstones until it meets its key or an empty slot, and only then claims the first available
+// (empty or erased) slot it saw. Concurrent inserts of one key all pick the same first available
+// slot, so a key is never stored twice. Inserts and erases must not run concurrently.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include <cuda/atomic>
+
+#include <warp/core/atomic.cuh>
+#include <warp/core/config.cuh>
+#include <warp/core/outcome.cuh>
+#include <warp/core/tile.cuh>
+#include <warp/open_addressing/probing.cuh>
+#include <warp/open_addressing/slot.cuh>
+
+namespace warp::detail {
+
+/// on_present policies of upsert.
+struct keep_existing {
+  template <class V>
+  WARP_HD WARP_FORCEINLINE V operator()(V const& stored, V const&) const noexcept { return stored; }
+  static constexpr bool modifies = false;
+};
+struct assign_new {
+  template <class V>
+  WARP_HD WARP_FORCEINLINE V operator()(V const&, V const& incoming) const noexcept { return incoming; }
+  static constexpr bool modifies = true;
+};
+template <class Op>
+struct apply_op {
+  Op op;
+  template <class V>
+  WARP_HD WARP_FORCEINLINE V operator()(V const& stored, V const& incoming) const noexcept {
+    return op(stored, incoming);
+  }
+  static constexpr bool modifies = true;
+};
+
+template <class T>
+struct find_result {
+  bool found;
+  T value;
+};
+
+template <class Key, class Value, class Probing>
+class probing_engine {
+ public:
+  using key_type = Key;
+  using value_type = Value;
+  using slot_type = slot<Key, Value>;
+  using layout = slot_layout<Key, Value>;
+  using probing = Probing;
+  using hasher = typename Probing::template hasher<Key>;
+  static constexpr int window_size = Probing::window_size;
+  static constexpr int tile_size = Probing::tile_size;
+
+  probing_engine() = default;
+  probing_engine(slot_type* slots, std::size_t num_windows, Key empty, Key erased, bool has_erased,
+                 Value empty_val, hasher h, std::uint32_t* status) noexcept
+      : slots_{slots}, num_windows_{num_windows}, empty_key_{empty}, erased_key_{erased},
+        has_erased_{has_erased}, empty_value_{empty_val}, hash_{h}, status_{status} {}
+
+  WARP_HD WARP_FORCEINLINE std::size_t capacity() const noexcept { return num_windows_ * window_size; }
+  WARP_HD WARP_FORCEINLINE std::size_t num_windows() const noexcept { return num_windows_; }
+  WARP_HD WARP_FORCEINLINE slot_type* slots() const noexcept { return slots_; }
+  WARP_HD WARP_FORCEINLINE Key empty_key() const noexcept { return empty_key_; }
+  WARP_HD WARP_FORCEINLINE Key erased_key() const noexcept { return erased_key_; }
+  WARP_HD WARP_FORCEINLINE Value empty_value() const noexcept { return empty_value_; }
+  WARP_HD WARP_FORCEINLINE std::uint32_t* status_word() const noexcept { return status_; }
+  WARP_HD WARP_FORCEINLINE hasher hash_function() const noexcept { return hash_; }
+
+  WARP_HD WARP_FORCEINLINE bool is_sentinel(Key const& k) const noexcept {
+    return bitwise_equal(k, empty_key_) || (has_erased_ && bitwise_equal(k, erased_key_));
+  }
+  /// True when slot `i` holds a key (neither empty nor erased).
+  WARP_HD WARP_FORCEINLINE bool is_filled(std::size_t i) const noexcept {
+    Key const k = atomic_load(slots_[i].key_ptr());
+    return !is_sentinel(k);
+  }
+  WARP_HD WARP_FORCEINLINE bool is_erased(std::size_t i) const noexcept {
+    return has_erased_ && bitwise_equal(atomic_load(slots_[i].key_ptr()), erased_key_);
+  }
+  WARP_HD WARP_FORCEINLINE Key load_key(std::size_t i) const noexcept { return atomic_load(slots_[i].key_ptr()); }
+  WARP_HD WARP_FORCEINLINE Value load_value(std::size_t i) const noexcept {
+    return atomic_load(slots_[i].value_ptr());
+  }
+
+  /// Sets sticky status bits (reads first so that a flood of failures does not serialize).
+  WARP_HD WARP_FORCEINLINE void raise(std::uint32_t bits) const noexcept {
+    if (bits == 0 || status_ == nullptr) { return; }
+    cuda::atomic_ref<std::uint32_t, cuda::thread_scope_device> s{*status_};
+    if ((s.load(cuda::std::memory_order_relaxed) & bits) != bits) { s.fetch_or(bits, cuda::std::memory_order_relaxed); }
+  }
+
+  template <class Tile, class OnPresent>
+  WARP_HD insert_outcome upsert(Tile const& tile, Key const& key, Value const& value,
+                                OnPresent const& on_present) const noexcept {
+    if (is_sentinel(key)) {
+      if (tile.thread_rank() == 0) { raise(table_status::invalid_key_bit); }
+      return insert_outcome::invalid_key;
+    }
+    constexpr std::uint32_t lanes = Tile::num_threads();
+    constexpr std::uint32_t per_lane = window_size / lanes;
+    static_assert(window_size % lanes == 0, "the tile size must divide the window size");
+    std::uint32_t const lane = tile.thread_rank();
+
+    for (;;) {  // one pass per lost claim (bounded by the number of slots)
+      detail::probe_position pos = Probing::begin(hash_, key, num_windows_);
+      std::size_t avail = npos;  // first empty or erased slot seen, as a slot index
+      bool saw_empty = false;
+      for (std::size_t step = 0; step < num_windows_; ++step, pos.advance()) {
+        std::size_t const base = pos.window * window_size + lane * per_lane;
+        int match = -1;
+        int first_avail = -1;
+        bool has_empty = false;
+        for (std::uint32_t j = 0; j < per_lane; ++j) {
+          Key const k = atomic_load(slots_[base + j].key_ptr());
+          if (bitwise_equal(k, key)) {
+            if (match < 0) { match = static_cast<int>(j); }
+          } else if (bitwise_equal(k, empty_key_)) {
+            has_empty = true;
+            if (first_avail < 0) { first_avail = static_cast<int>(j); }
+          } else if (has_erased_ && bitwise_equal(k, erased_key_)) {
+            if (first_avail < 0) { first_avail = static_cast<int>(j); }
+          }
+        }
+        std::uint32_t const match_mask = tile.ballot(match >= 0);
+        if (match_mask != 0) {
+          std::uint32_t const src = lowest_lane(match_mask);
+          if (lane == src) { update_present(base + static_cast<std::size_t>(match), value, on_present); }
+          tile.sync();
+          return insert_outcome::already_present;
+        }
+        if (avail == npos) {
+          std::uint32_t const avail_mask = tile.ballot(first_avail >= 0);
+          if (avail_mask != 0) {
+            std::uint32_t const src = lowest_lane(avail_mask);
+            int const j = tile.shfl(first_avail, src);
+            avail = pos.window * window_size + src * per_lane + static_cast<std::size_t>(j);
+          }
+        }
+        if (tile.any(has_empty)) {
+          saw_empty = true;
+          break;
+        }
+      }
+      (void)saw_empty;
+      if (avail == npos) {
+        if (lane == 0) { raise(table_status::no_room_bit); }
+        return insert_outcome::no_room;
+      }
+      // Claim the first available slot with the lane that owns it.
+      std::uint32_t const owner = static_cast<std::uint32_t>((avail % window_size) / per_lane);
+      int claim = 0;  // 1: inserted, 2: found our key there, 0: lost to another key
+      if (lane == owner) { claim = try_claim(avail, key, value, on_present); }
+      claim = tile.shfl(claim, owner);
+      if (claim == 1) { return insert_outcome::inserted; }
+      if (claim == 2) { return insert_outcome::already_present; }
+    }
+  }
+
+  template <class Tile>
+  WARP_HD find_result<Value> find(Tile const& tile, Key const& key) const noexcept {
+    if (is_sentinel(key)) { return {false, empty_value_}; }
+    constexpr std::uint32_t lanes = Tile::num_threads();
+    constexpr std::uint32_t per_lane = window_size / lanes;
+    std::uint32_t const lane = tile.thread_rank();
+    detail::probe_position pos = Probing::begin(hash_, key, num_windows_);
+    for (std::size_t step = 0; step < num_windows_; ++step, pos.advance()) {
+      std::size_t const base = pos.window * window_size + lane * per_lane;
+      int match = -1;
+      bool has_empty = false;
+      for (std::uint32_t j = 0; j < per_lane; ++j) {
+        Key const k = atomic_load(slots_[base + j].key_ptr());
+        if (match < 0 && bitwise_equal(k, key)) { match = static_cast<int>(j); }
+        has_empty |= bitwise_equal(k, empty_key_);
+      }
+      std::uint32_t const match_mask = tile.ballot(match >= 0);
+      if (match_mask != 0) {
+        std::uint32_t const src = lowest_lane(match_mask);
+        Value v = empty_value_;
+        if (lane == src) { v = atomic_load(slots_[base + static_cast<std::size_t>(match)].value_ptr()); }
+        v = tile.shfl(v, src);
+        // A key_then_value slot whose value store has not landed yet reads as absent.
+        bool const found = layout::packed || !bitwise_equal(v, empty_value_);
+        return {found, v};
+      }
+      if (tile.any(has_empty)) { break; }
+    }
+    return {false, empty_value_};
+  }
+
+  /// Replaces `key` by a tombstone. Returns true when this call erased it.
+  template <class Tile>
+  WARP_HD bool erase(Tile const& tile, Key const& key) const noexcept {
+    if (is_sentinel(key) || !has_erased_) { return false; }
+    constexpr std::uint32_t lanes = Tile::num_threads();
+    constexpr std::uint32_t per_lane = window_size / lanes;
+    std::uint32_t const lane = tile.thread_rank();
+    detail::probe_position pos = Probing::begin(hash_, key, num_windows_);
+    for (std::size_t step = 0; step < num_windows_; ++step, pos.advance()) {
+      std::size_t const base = pos.window * window_size + lane * per_lane;
+      int match = -1;
+      bool has_empty = false;
+      for (std::uint32_t j = 0; j < per_lane; ++j) {
+        Key const k = atomic_load(slots_[base + j].key_ptr());
+        if (match < 0 && bitwise_equal(k, key)) { match = static_cast<int>(j); }
+        has_empty |= bitwise_equal(k, empty_key_);
+      }
+      std::uint32_t const match_mask = tile.ballot(match >= 0);
+      if (match_mask != 0) {
+        std::uint32_t const src = lowest_lane(match_mask);
+        bool erased = false;
+        if (lane == src) { erased = erase_slot(base + static_cast<std::size_t>(match), key); }
+        return tile.shfl(erased, src);
+      }
+      if (tile.any(has_empty)) { break; }
+    }
+    return false;
+  }
+
+ private:
+  static constexpr std::size_t npos = ~std::size_t{0};
+  static constexpr int max_value_wait = 1 << 16;
+
+  // 1: the slot now holds (key, value); 2: another thread stored `key` there first (on_present was
+  // applied); 0: another key took the slot.
+  template <class OnPresent>
+  WARP_HD int try_claim(std::size_t i, Key const& key, Value const& value, OnPresent const& on_present) const noexcept {
+    slot_type* s = slots_ + i;
+    if constexpr (layout::packed) {
+      // The slot is empty or erased; either way its value is empty_value (erase resets it).
+      Key const seen = atomic_load(s->key_ptr());
+      if (!is_sentinel(seen)) {
+        if (bitwise_equal(seen, key)) {
+          update_present(i, value, on_present);
+          return 2;
+        }
+        return 0;
+      }
+      slot_type expected = slot_type::make(seen, empty_value_);
+      if (cas_slot(s, expected, slot_type::make(key, value))) { return 1; }
+      if (bitwise_equal(expected.key(), key)) {
+        update_present(i, value, on_present);
+        return 2;
+      }
+      return 0;
+    } else {
+      Key expected = atomic_load(s->key_ptr());
+      if (!is_sentinel(expected)) {
+        if (bitwise_equal(expected, key)) {
+          update_present(i, value, on_present);
+          return 2;
+        }
+        return 0;
+      }
+      if (atomic_cas(s->key_ptr(), expected, key)) {
+        atomic_store(s->value_ptr(), value);
+        return 1;
+      }
+      if (bitwise_equal(expected, key)) {
+        update_present(i, value, on_present);
+        return 2;
+      }
+      return 0;
+    }
+  }
+
+  template <class OnPresent>
+  WARP_HD void update_present(std::size_t i, Value const& incoming, OnPresent const& on_present) const noexcept {
+    if constexpr (!OnPresent::modifies) {
+      (void)i;
+      (void)incoming;
+      (void)on_present;
+    } else {
+      slot_type* s = slots_ + i;
+      if constexpr (layout::packed) {
+        Key const k = atomic_load(s->key_ptr());
+        slot_type expected = slot_type::make(k, atomic_load(s->value_ptr()));
+        // Retries only when another thread changed the value in between.
+        while (!cas_slot(s, expected, slot_type::make(k, on_present(expected.value(), incoming)))) {
+          if (!bitwise_equal(expected.key(), k)) { return; }  // erased concurrently: nothing to update
+        }
+      } else {
+        Value current = atomic_load(s->value_ptr());
+        // The inserting thread stores the value right after its key CAS; wait for it, but only
+        // for a bounded time: a stored value may legitimately equal empty_value.
+        for (int spin = 0; spin < max_value_wait && bitwise_equal(current, empty_value_); ++spin) {
+          current = atomic_load(s->value_ptr());
+        }
+        while (!atomic_cas(s->value_ptr(), current, on_present(current, incoming))) {
+        }
+      }
+    }
+  }
+
+  WARP_HD bool erase_slot(std::size_t i, Key const& key) const noexcept {
+    slot_type* s = slots_ + i;
+    if constexpr (layout::packed) {
+      slot_type expected = slot_type::make(key, atomic_load(s->value_ptr()));
+      for (;;) {
+        if (cas_slot(s, expected, slot_type::make(erased_key_, empty_value_))) { return true; }
+        if (!bitwise_equal(expected.key(), key)) { return false; }  // another erase won
+      }
+    } else {
+      Key expected = key;
+      if (!atomic_cas(s->key_ptr(), expected, erased_key_)) { return false; }
+      atomic_store(s->value_ptr(), empty_value_);
+      return true;
+    }
+  }
+
+  slot_type* slots_ = nullptr;
+  std::size_t num_windows_ = 0;
+  Key empty_key_{};
+  Key erased_key_{};
+  bool has_erased_ = false;
+  Value empty_value_{};
+  hasher hash_{};
+  std::uint32_t* status_ = nullptr;
+};
+
+}  // namespace warp::detail

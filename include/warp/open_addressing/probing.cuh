@@ -1,0 +1,107 @@
+// warp/open_addressing/probing.cuh: probing schemes of the open-addressing engine.
+//
+// The table is an array of windows; a window is `tile_size` buckets of `bucket_size` slots, so a
+// tile of `tile_size` lanes examines one whole window per probe step (each lane one bucket), and a
+// single thread (host backend, scalar device calls) examines the same window slot by slot. The
+// probe sequence visits windows; it is the same for every tile size, so scalar and tile operations
+// on one table always agree.
+//
+// - linear_probing: windows h, h+1, h+2, ... (best cache behaviour at low and moderate load).
+// - double_hashing: windows h1, h1+s, h1+2s, ... with s = 1 + h2 mod (n-1) over a prime number of
+//   windows n (fewer long clusters at high load).
+// Both visit every window exactly once in `num_windows` steps, which bounds every operation.
+//   using probing = warp::linear_probing<4, 2>;   // tile of 4 lanes, 2 slots per lane
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include <warp/core/config.cuh>
+#include <warp/core/tile.cuh>
+#include <warp/hash/detail/bytes.cuh>
+#include <warp/hash/hash.cuh>
+
+namespace warp {
+
+namespace detail {
+/// Position in a probe sequence; `step` counts windows visited.
+struct probe_position {
+  std::size_t window;
+  std::size_t stride;
+  std::size_t num_windows;
+  WARP_HD WARP_FORCEINLINE void advance() noexcept {
+    window += stride;
+    if (window >= num_windows) { window -= num_windows; }
+  }
+};
+
+inline bool is_prime(std::size_t n) {
+  if (n < 2) { return false; }
+  if (n % 2 == 0) { return n == 2; }
+  for (std::size_t d = 3; d * d <= n; d += 2) {
+    if (n % d == 0) { return false; }
+  }
+  return true;
+}
+}  // namespace detail
+
+template <int TileSize, int BucketSize = 1, class Hash = void>
+struct linear_probing {
+  static_assert(is_valid_tile_size<TileSize>, "tile size must be 1, 2, 4, 8, 16 or 32");
+  static_assert(BucketSize >= 1 && BucketSize <= 16, "bucket size must be in [1, 16]");
+  static constexpr int tile_size = TileSize;
+  static constexpr int bucket_size = BucketSize;
+  static constexpr int window_size = TileSize * BucketSize;
+  static constexpr char const* name = "linear";
+
+  template <class Key>
+  using hasher = std::conditional_t<std::is_void_v<Hash>, hash::default_hash<Key>, Hash>;
+
+  /// Smallest usable number of windows not below `n`.
+  static std::size_t valid_num_windows(std::size_t n) { return n == 0 ? 1 : n; }
+
+  template <class Key, class H>
+  WARP_HD WARP_FORCEINLINE static detail::probe_position begin(H const& h, Key const& key,
+                                                               std::size_t num_windows) noexcept {
+    std::uint64_t const v = static_cast<std::uint64_t>(h(key));
+    return {static_cast<std::size_t>(hash::detail::mulhi64(spread(v), num_windows)), 1, num_windows};
+  }
+
+  // 32-bit hashes are spread over 64 bits so that the multiply-shift reduction sees high bits.
+  WARP_HD WARP_FORCEINLINE static std::uint64_t spread(std::uint64_t v) noexcept {
+    return v <= 0xffffffffull ? v * 0x9E3779B97F4A7C15ull : v;
+  }
+};
+
+template <int TileSize, int BucketSize = 1, class Hash = void>
+struct double_hashing {
+  static_assert(is_valid_tile_size<TileSize>, "tile size must be 1, 2, 4, 8, 16 or 32");
+  static_assert(BucketSize >= 1 && BucketSize <= 16, "bucket size must be in [1, 16]");
+  static constexpr int tile_size = TileSize;
+  static constexpr int bucket_size = BucketSize;
+  static constexpr int window_size = TileSize * BucketSize;
+  static constexpr char const* name = "double";
+
+  template <class Key>
+  using hasher = std::conditional_t<std::is_void_v<Hash>, hash::default_hash<Key>, Hash>;
+
+  /// A prime number of windows makes every stride coprime to it, so the sequence covers the table.
+  static std::size_t valid_num_windows(std::size_t n) {
+    n = n < 2 ? 2 : n;
+    while (!detail::is_prime(n)) { ++n; }
+    return n;
+  }
+
+  template <class Key, class H>
+  WARP_HD WARP_FORCEINLINE static detail::probe_position begin(H const& h, Key const& key,
+                                                               std::size_t num_windows) noexcept {
+    std::uint64_t v = linear_probing<TileSize, BucketSize, Hash>::spread(static_cast<std::uint64_t>(h(key)));
+    std::size_t const start = static_cast<std::size_t>(hash::detail::mulhi64(v, num_windows));
+    // The stride comes from the low bits the start did not use, remixed.
+    std::uint64_t const second = hash::fmix64(v ^ 0x2545F4914F6CDD1Dull);
+    std::size_t const stride = 1 + static_cast<std::size_t>(hash::detail::mulhi64(second, num_windows - 1));
+    return {start, stride, num_windows};
+  }
+};
+
+}  // namespace warp

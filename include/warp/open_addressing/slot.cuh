@@ -1,0 +1,79 @@
+// warp/open_addressing/slot.cuh: how a (key, value) pair is laid out in a slot, and which
+// compare-and-swap strategy updates it.
+//
+// - packed: the whole slot is 8 or 16 bytes and is replaced by one 64- or 128-bit CAS, so a key and
+//   its value become visible together and a reader never sees a key without its value.
+// - key_then_value: wider slots (a 16-byte key with a value) CAS the key, then store the value.
+//   Until the store lands the slot's value reads as the table's empty_value, which `find` reports
+//   as absent; updates of such a key wait for the store.
+// Slots are zero-padded so that a slot built in registers compares bitwise equal to one in memory.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include <warp/core/atomic.cuh>
+#include <warp/core/config.cuh>
+
+namespace warp::detail {
+
+constexpr std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
+
+template <class Key, class Value>
+struct slot_layout {
+  static_assert(std::is_trivially_copyable_v<Key>, "keys must be trivially copyable");
+  static_assert(std::is_trivially_copyable_v<Value>, "values must be trivially copyable");
+  static_assert(sizeof(Key) == 4 || sizeof(Key) == 8 || sizeof(Key) == 16, "keys must be 4, 8 or 16 bytes");
+  static_assert(sizeof(Value) == 4 || sizeof(Value) == 8, "values must be 4 or 8 bytes");
+
+  static constexpr std::size_t value_offset = round_up(sizeof(Key), sizeof(Value));
+  static constexpr std::size_t used_bytes = value_offset + sizeof(Value);
+  static constexpr bool packed = used_bytes <= 16;
+  static constexpr std::size_t size = used_bytes <= 8 ? 8 : round_up(used_bytes, 16);
+  static constexpr std::size_t alignment = size <= 16 ? size : 16;
+};
+
+template <class Key, class Value>
+struct alignas(slot_layout<Key, Value>::alignment) slot {
+  using layout = slot_layout<Key, Value>;
+  unsigned char bytes[layout::size];
+
+  WARP_HD WARP_FORCEINLINE static slot make(Key const& k, Value const& v) noexcept {
+    slot s;
+    for (std::size_t i = 0; i < layout::size; ++i) { s.bytes[i] = 0; }
+    std::memcpy(s.bytes, &k, sizeof(Key));
+    std::memcpy(s.bytes + layout::value_offset, &v, sizeof(Value));
+    return s;
+  }
+  WARP_HD WARP_FORCEINLINE Key* key_ptr() noexcept { return reinterpret_cast<Key*>(bytes); }
+  WARP_HD WARP_FORCEINLINE Value* value_ptr() noexcept { return reinterpret_cast<Value*>(bytes + layout::value_offset); }
+  WARP_HD WARP_FORCEINLINE Key key() const noexcept { Key k; std::memcpy(&k, bytes, sizeof(Key)); return k; }
+  WARP_HD WARP_FORCEINLINE Value value() const noexcept {
+    Value v;
+    std::memcpy(&v, bytes + layout::value_offset, sizeof(Value));
+    return v;
+  }
+};
+
+/// The machine word a packed slot is swapped as.
+template <std::size_t Size>
+struct packed_word;
+template <>
+struct packed_word<8> { using type = unsigned long long; };
+template <>
+struct packed_word<16> { using type = u128_words; };
+
+/// Strong CAS of a whole packed slot; on failure `expected` receives what was there.
+template <class Key, class Value>
+WARP_HD WARP_FORCEINLINE bool cas_slot(slot<Key, Value>* address, slot<Key, Value>& expected,
+                                       slot<Key, Value> const& desired) noexcept {
+  using word = typename packed_word<slot_layout<Key, Value>::size>::type;
+  word e = bit_cast<word>(expected);
+  bool const ok = atomic_cas(reinterpret_cast<word*>(address), e, bit_cast<word>(desired));
+  expected = bit_cast<slot<Key, Value>>(e);
+  return ok;
+}
+
+}  // namespace warp::detail

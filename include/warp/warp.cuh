@@ -1,0 +1,11 @@
+// warp/warp.cuh: everything in the library.
+#pragma once
+
+#include <warp/core/backend.cuh>
+#include <warp/core/error.cuh>
+#include <warp/core/functional.cuh>
+#include <warp/core/outcome.cuh>
+#include <warp/core/sentinels.cuh>
+#include <warp/hash/hash.cuh>
+#include <warp/open_addressing/probing.cuh>
+#include <warp/single_value_map.cuh>
