@@ -133,10 +133,10 @@ class single_value_map {
   std::size_t find(KeyIt first, KeyIt last, Value* out, cuda::stream_ref stream = default_stream()) const {
     std::size_t const n = checked_distance(first, last);
     detail::executor const ex{backend_, stream};
-    detail::input_view<KeyIt> keys{backend_, first, n, "find: keys", stream};
+    auto keys = make_input(first, n, "find: keys", stream);
     detail::output_view<Value> values{backend_, out, n, "find: output", stream};
     std::uint64_t const found = detail::count_items<tile_size>(
-        ex, n, detail::find_fn<engine_type, KeyIt, Value*>{engine_, keys.get(), values.get()});
+        ex, n, detail::find_fn<engine_type, decltype(keys.get()), Value*>{engine_, keys.get(), values.get()});
     values.finish(stream);
     detail::synchronize(backend_, stream);
     return static_cast<std::size_t>(found);
@@ -144,10 +144,11 @@ class single_value_map {
   template <class KeyIt>
   void find_async(KeyIt first, KeyIt last, Value* out, cuda::stream_ref stream = default_stream()) const {
     std::size_t const n = checked_distance(first, last);
-    detail::input_view<KeyIt> keys{backend_, first, n, "find: keys", stream};
+    auto keys = make_input(first, n, "find: keys", stream);
     detail::output_view<Value> values{backend_, out, n, "find: output", stream};
-    detail::for_each_item<tile_size>(detail::executor{backend_, stream}, n,
-                                     detail::find_fn<engine_type, KeyIt, Value*>{engine_, keys.get(), values.get()});
+    detail::for_each_item<tile_size>(
+        detail::executor{backend_, stream}, n,
+        detail::find_fn<engine_type, decltype(keys.get()), Value*>{engine_, keys.get(), values.get()});
     values.finish(stream);
   }
 
@@ -155,10 +156,10 @@ class single_value_map {
   template <class KeyIt>
   std::size_t contains(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
     std::size_t const n = checked_distance(first, last);
-    detail::input_view<KeyIt> keys{backend_, first, n, "contains: keys", stream};
+    auto keys = make_input(first, n, "contains: keys", stream);
     detail::output_view<bool> flags{backend_, out, n, "contains: output", stream};
     std::uint64_t const found = detail::count_items<tile_size>(
-        detail::executor{backend_, stream}, n, detail::contains_fn<engine_type, KeyIt>{engine_, keys.get(), flags.get()});
+        detail::executor{backend_, stream}, n, detail::contains_fn<engine_type, decltype(keys.get())>{engine_, keys.get(), flags.get()});
     flags.finish(stream);
     detail::synchronize(backend_, stream);
     return static_cast<std::size_t>(found);
@@ -166,10 +167,10 @@ class single_value_map {
   template <class KeyIt>
   void contains_async(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
     std::size_t const n = checked_distance(first, last);
-    detail::input_view<KeyIt> keys{backend_, first, n, "contains: keys", stream};
+    auto keys = make_input(first, n, "contains: keys", stream);
     detail::output_view<bool> flags{backend_, out, n, "contains: output", stream};
     detail::for_each_item<tile_size>(detail::executor{backend_, stream}, n,
-                                     detail::contains_fn<engine_type, KeyIt>{engine_, keys.get(), flags.get()});
+                                     detail::contains_fn<engine_type, decltype(keys.get())>{engine_, keys.get(), flags.get()});
     flags.finish(stream);
   }
 
@@ -182,9 +183,9 @@ class single_value_map {
   std::size_t erase(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
     require_erase();
     std::size_t const n = checked_distance(first, last);
-    detail::input_view<KeyIt> keys{backend_, first, n, "erase: keys", stream};
+    auto keys = make_input(first, n, "erase: keys", stream);
     std::uint64_t const erased = detail::count_items<tile_size>(detail::executor{backend_, stream}, n,
-                                                                detail::erase_fn<engine_type, KeyIt>{engine_, keys.get()});
+                                                                detail::erase_fn<engine_type, decltype(keys.get())>{engine_, keys.get()});
     tombstone_estimate_ += erased;
     if (tombstone_estimate_ >= capacity() / 4) {
       tombstone_estimate_ = tombstones(stream);
@@ -196,9 +197,9 @@ class single_value_map {
   void erase_async(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
     require_erase();
     std::size_t const n = checked_distance(first, last);
-    detail::input_view<KeyIt> keys{backend_, first, n, "erase: keys", stream};
+    auto keys = make_input(first, n, "erase: keys", stream);
     detail::for_each_item<tile_size>(detail::executor{backend_, stream}, n,
-                                     detail::erase_fn<engine_type, KeyIt>{engine_, keys.get()});
+                                     detail::erase_fn<engine_type, decltype(keys.get())>{engine_, keys.get()});
   }
 
   // ---- whole-table operations ------------------------------------------------------------------
@@ -224,7 +225,7 @@ class single_value_map {
   void clear_async(cuda::stream_ref stream = default_stream()) {
     detail::for_each_item<1>(detail::executor{backend_, stream}, capacity(), detail::clear_fn<engine_type>{engine_});
     std::uint32_t const zero = 0;
-    detail::copy_bytes(status_.data(), &zero, sizeof(zero), stream);
+    detail::copy_bytes(backend_, status_.data(), &zero, sizeof(zero), stream);
     tombstone_estimate_ = 0;
   }
 
@@ -236,7 +237,7 @@ class single_value_map {
     detail::output_view<Value> values{backend_, values_out, n, "retrieve_all: values output", stream};
     detail::buffer<unsigned long long> position{backend_, 1, stream};
     unsigned long long const zero = 0;
-    detail::copy_bytes(position.data(), &zero, sizeof(zero), stream);
+    detail::copy_bytes(backend_, position.data(), &zero, sizeof(zero), stream);
     detail::for_each_item<1>(detail::executor{backend_, stream}, capacity(),
                              detail::retrieve_all_fn<engine_type>{engine_, keys.get(), values.get(), position.data()});
     keys.finish(stream);
@@ -270,7 +271,7 @@ class single_value_map {
                   std::to_string(next.capacity()) + " slots; the map is unchanged");
     }
     std::uint32_t const old_status = status(stream).bits;
-    detail::copy_bytes(next.status_.data(), &old_status, sizeof(old_status), stream);
+    detail::copy_bytes(backend_, next.status_.data(), &old_status, sizeof(old_status), stream);
     detail::synchronize(backend_, stream);
     *this = std::move(next);
   }
@@ -282,13 +283,13 @@ class single_value_map {
   /// Sticky error bits since construction or the last clear()/clear_status().
   [[nodiscard]] table_status status(cuda::stream_ref stream = default_stream()) const {
     table_status s{};
-    detail::copy_bytes(&s.bits, status_.data(), sizeof(s.bits), stream);
+    detail::copy_bytes(backend_, &s.bits, status_.data(), sizeof(s.bits), stream);
     detail::synchronize(backend_, stream);
     return s;
   }
   void clear_status(cuda::stream_ref stream = default_stream()) {
     std::uint32_t const zero = 0;
-    detail::copy_bytes(status_.data(), &zero, sizeof(zero), stream);
+    detail::copy_bytes(backend_, status_.data(), &zero, sizeof(zero), stream);
     detail::synchronize(backend_, stream);
   }
 
@@ -351,6 +352,15 @@ class single_value_map {
     return static_cast<std::size_t>(d);
   }
 
+  /// A caller's input range as this map's backend can read it (std::vector iterators become
+  /// pointers; host arrays are staged to the device on CUDA).
+  template <class It>
+  detail::input_view<detail::normalized_iterator_t<It>> make_input(It first, std::size_t n, char const* what,
+                                                                   cuda::stream_ref stream) const {
+    using normal = detail::contiguous_pointer<It>;
+    return detail::input_view<typename normal::type>{backend_, normal::get(first), n, what, stream};
+  }
+
   void require_erase() const {
     if (!has_erased_) { throw logic_error("erase needs a map constructed with an erased_key sentinel"); }
   }
@@ -360,12 +370,12 @@ class single_value_map {
                              cuda::stream_ref stream) {
     std::size_t const n = checked_distance(first, last);
     detail::executor const ex{backend_, stream};
-    detail::input_view<KeyIt> keys{backend_, first, n, "insert: keys", stream};
-    detail::input_view<ValueIt> vals{backend_, values, n, "insert: values", stream};
+    auto keys = make_input(first, n, "insert: keys", stream);
+    auto vals = make_input(values, n, "insert: values", stream);
     detail::output_view<insert_outcome> outs{backend_, outcomes, outcomes ? n : 0, "insert: outcomes", stream};
     std::uint64_t const added = detail::count_items<tile_size>(
         ex, n,
-        detail::upsert_fn<engine_type, KeyIt, ValueIt, OnPresent>{engine_, keys.get(), vals.get(), on_present,
+        detail::upsert_fn<engine_type, decltype(keys.get()), decltype(vals.get()), OnPresent>{engine_, keys.get(), vals.get(), on_present,
                                                                    outcomes ? outs.get() : nullptr});
     outs.finish(stream);
     detail::synchronize(backend_, stream);
@@ -376,12 +386,12 @@ class single_value_map {
   void upsert_async(KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes, OnPresent on_present,
                     cuda::stream_ref stream, unsigned long long* counter) {
     std::size_t const n = checked_distance(first, last);
-    detail::input_view<KeyIt> keys{backend_, first, n, "insert: keys", stream};
-    detail::input_view<ValueIt> vals{backend_, values, n, "insert: values", stream};
+    auto keys = make_input(first, n, "insert: keys", stream);
+    auto vals = make_input(values, n, "insert: values", stream);
     detail::output_view<insert_outcome> outs{backend_, outcomes, outcomes ? n : 0, "insert: outcomes", stream};
     detail::for_each_item<tile_size>(
         detail::executor{backend_, stream}, n,
-        detail::upsert_fn<engine_type, KeyIt, ValueIt, OnPresent>{engine_, keys.get(), vals.get(), on_present,
+        detail::upsert_fn<engine_type, decltype(keys.get()), decltype(vals.get()), OnPresent>{engine_, keys.get(), vals.get(), on_present,
                                                                    outcomes ? outs.get() : nullptr},
         counter);
     outs.finish(stream);

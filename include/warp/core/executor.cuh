@@ -105,10 +105,10 @@ std::uint64_t count_items(executor const& ex, std::size_t n, F f) {
   }
   buffer<unsigned long long> counter{ex.where, 1, ex.stream};
   unsigned long long const zero = 0;
-  copy_bytes(counter.data(), &zero, sizeof(zero), ex.stream);
+  copy_bytes(ex.where, counter.data(), &zero, sizeof(zero), ex.stream);
   for_each_item<TileSize>(ex, n, f, counter.data());
   unsigned long long result = 0;
-  copy_bytes(&result, counter.data(), sizeof(result), ex.stream);
+  copy_bytes(ex.where, &result, counter.data(), sizeof(result), ex.stream);
   synchronize(ex.where, ex.stream);
   return result;
 }

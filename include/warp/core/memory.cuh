@@ -13,10 +13,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 #include <type_traits>
+#include <iterator>
 #include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -145,13 +148,19 @@ inline bool is_device_only(void const* p) {
 #endif
 }
 
-inline void copy_bytes(void* dst, void const* src, std::size_t bytes, cuda::stream_ref stream) {
+/// Copies bytes between any two arrays the backend can address (stream-ordered on CUDA, where
+/// either side may be host or device memory; a plain memcpy on the host backend).
+inline void copy_bytes(backend b, void* dst, void const* src, std::size_t bytes, cuda::stream_ref stream) {
   if (bytes == 0) { return; }
+  if (b == backend::host) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
 #if WARP_CUDA_ENABLED
   WARP_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream.get()));
 #else
   (void)stream;
-  std::memcpy(dst, src, bytes);
+  throw backend_unavailable("cuda copy requested without CUDA support");
 #endif
 }
 
@@ -163,6 +172,27 @@ inline void synchronize(backend b, cuda::stream_ref stream) {
   (void)stream;
 #endif
 }
+
+/// Iterators into std::vector (and other contiguous host containers exposing `T*` through
+/// operator->) are turned into plain pointers, so that the CUDA backend can stage them.
+template <class It>
+struct contiguous_pointer {
+  using value_t = typename std::iterator_traits<It>::value_type;
+  static constexpr bool is_mutable = std::is_same_v<It, typename std::vector<value_t>::iterator>;
+  static constexpr bool is_const = std::is_same_v<It, typename std::vector<value_t>::const_iterator>;
+  static constexpr bool convert =
+      !std::is_pointer_v<It> && !std::is_same_v<value_t, bool> && (is_mutable || is_const);
+  using type = std::conditional_t<convert, std::conditional_t<is_const, value_t const*, value_t*>, It>;
+  static type get(It it) {
+    if constexpr (convert) {
+      return &*it;
+    } else {
+      return it;
+    }
+  }
+};
+template <class It>
+using normalized_iterator_t = typename contiguous_pointer<It>::type;
 
 /// A caller's input array as the backend can read it. Non-pointer iterators are passed through.
 template <class It>
@@ -176,7 +206,7 @@ class input_view {
       if (n == 0) { return; }
       if (b == backend::cuda && !is_device_accessible(first)) {
         staged_ = buffer<T>{b, n, stream};
-        copy_bytes(staged_.data(), first, n * sizeof(T), stream);
+        copy_bytes(b, staged_.data(), first, n * sizeof(T), stream);
         it_ = staged_.data();
       } else if (b == backend::host && is_device_only(first)) {
         throw invalid_argument(std::string(what) +
@@ -217,7 +247,7 @@ class output_view {
   [[nodiscard]] T* get() const noexcept { return ptr_; }
   /// Copies a staged result back (stream-ordered); a no-op when the caller's array was used directly.
   void finish(cuda::stream_ref stream, std::size_t count) {
-    if (staged_.data() != nullptr) { copy_bytes(user_, staged_.data(), count * sizeof(T), stream); }
+    if (staged_.data() != nullptr) { copy_bytes(backend::cuda, user_, staged_.data(), count * sizeof(T), stream); }
   }
   void finish(cuda::stream_ref stream) { finish(stream, n_); }
 

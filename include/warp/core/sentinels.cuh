@@ -8,11 +8,16 @@
 //                                                  warp::empty_value{-1.0f}, warp::erased_key{~0u - 1}};
 #pragma once
 
+#include <type_traits>
+
 namespace warp {
 
 template <class T>
 struct empty_key {
   explicit constexpr empty_key(T v) : value(v) {}
+  /// Lets `empty_key{~0ull}` serve a map of std::uint64_t (unsigned long) and similar.
+  template <class U, class = std::enable_if_t<std::is_arithmetic_v<U> && std::is_arithmetic_v<T>>>
+  constexpr empty_key(empty_key<U> const& other) : value(static_cast<T>(other.value)) {}
   T value;
 };
 template <class T>
@@ -21,6 +26,9 @@ empty_key(T) -> empty_key<T>;
 template <class T>
 struct erased_key {
   explicit constexpr erased_key(T v) : value(v) {}
+  /// Lets `erased_key{~0ull}` serve a map of std::uint64_t (unsigned long) and similar.
+  template <class U, class = std::enable_if_t<std::is_arithmetic_v<U> && std::is_arithmetic_v<T>>>
+  constexpr erased_key(erased_key<U> const& other) : value(static_cast<T>(other.value)) {}
   T value;
 };
 template <class T>
@@ -29,6 +37,9 @@ erased_key(T) -> erased_key<T>;
 template <class T>
 struct empty_value {
   explicit constexpr empty_value(T v) : value(v) {}
+  /// Lets `empty_value{~0ull}` serve a map of std::uint64_t (unsigned long) and similar.
+  template <class U, class = std::enable_if_t<std::is_arithmetic_v<U> && std::is_arithmetic_v<T>>>
+  constexpr empty_value(empty_value<U> const& other) : value(static_cast<T>(other.value)) {}
   T value;
 };
 template <class T>

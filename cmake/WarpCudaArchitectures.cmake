@@ -1,0 +1,16 @@
+# Chooses CMAKE_CUDA_ARCHITECTURES before the CUDA language is enabled: the caller's value if set,
+# else `native` when nvidia-smi sees a GPU, else 90 (Hopper, the library's target).
+function(warp_choose_cuda_architectures)
+  if(DEFINED CMAKE_CUDA_ARCHITECTURES AND NOT CMAKE_CUDA_ARCHITECTURES STREQUAL "")
+    return()
+  endif()
+  set(arch 90)
+  find_program(WARP_NVIDIA_SMI nvidia-smi)
+  if(WARP_NVIDIA_SMI)
+    execute_process(COMMAND ${WARP_NVIDIA_SMI} -L OUTPUT_VARIABLE gpus RESULT_VARIABLE rc ERROR_QUIET)
+    if(rc EQUAL 0 AND gpus MATCHES "GPU 0")
+      set(arch native)
+    endif()
+  endif()
+  set(CMAKE_CUDA_ARCHITECTURES ${arch} CACHE STRING "CUDA architectures" FORCE)
+endfunction()

@@ -1,0 +1,85 @@
+// Shared test helpers: backend tags, skipping CUDA cases without a device, key generation.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <type_traits>
+
+#include <warp/warp.cuh>
+
+namespace warp_test {
+
+struct host_backend {
+  static constexpr warp::backend value = warp::backend::host;
+  static constexpr char const* name = "host";
+};
+struct cuda_backend {
+  static constexpr warp::backend value = warp::backend::cuda;
+  static constexpr char const* name = "cuda";
+};
+
+/// Skips the current test (counted by GoogleTest and CTest as skipped) when `b` cannot run here.
+#define WARP_SKIP_UNLESS_AVAILABLE(b)                                                       \
+  do {                                                                                      \
+    if ((b) == warp::backend::cuda && !warp::cuda_available()) {                            \
+      GTEST_SKIP() << "CUDA backend unavailable: " << warp::cuda_unavailable_reason();       \
+    }                                                                                       \
+  } while (0)
+
+/// A 16-byte key type with no arithmetic, compared bitwise by the library.
+struct key128 {
+  std::uint64_t lo;
+  std::uint64_t hi;
+  friend bool operator==(key128 const& a, key128 const& b) { return a.lo == b.lo && a.hi == b.hi; }
+};
+
+struct std_hash {
+  template <class T>
+  std::size_t operator()(T const& v) const {
+    std::uint64_t h = 0;
+    unsigned char bytes[sizeof(T)];
+    std::memcpy(bytes, &v, sizeof(T));
+    for (std::size_t i = 0; i < sizeof(T); ++i) { h = (h ^ bytes[i]) * 0x100000001b3ull; }
+    return static_cast<std::size_t>(h);
+  }
+};
+
+/// Sentinels used by the tests for each key type: the two largest values.
+template <class K>
+struct sentinels {
+  static K empty() { return static_cast<K>(std::numeric_limits<K>::max()); }
+  static K erased() { return static_cast<K>(std::numeric_limits<K>::max() - 1); }
+};
+template <>
+struct sentinels<key128> {
+  static key128 empty() { return {~0ull, ~0ull}; }
+  static key128 erased() { return {~0ull - 1, ~0ull}; }
+};
+
+/// Converts a random 64-bit draw to a key of type K, never equal to a sentinel.
+template <class K>
+K make_key(std::uint64_t r) {
+  if constexpr (std::is_same_v<K, key128>) {
+    return key128{r, r * 0x9E3779B97F4A7C15ull};
+  } else {
+    K k = static_cast<K>(r);
+    if (k == sentinels<K>::empty() || k == sentinels<K>::erased()) { k = static_cast<K>(r >> 8); }
+    return k;
+  }
+}
+
+template <class V>
+V make_value(std::uint64_t r) {
+  if constexpr (std::is_floating_point_v<V>) {
+    return static_cast<V>(static_cast<std::int64_t>(r % 1000000) - 500000);  // exact small integers
+  } else {
+    return static_cast<V>(r % 1000003);
+  }
+}
+
+}  // namespace warp_test

@@ -1,0 +1,143 @@
+// The map's ref used from user code: inside a user kernel with scalar and tile calls (CUDA), and
+// from many host threads at once (host backend), including concurrent inserts of the same keys
+// and finds racing with assigns.
+#include "map_configs.hpp"
+
+#include <atomic>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#if WARP_CUDA_ENABLED
+#include <cooperative_groups.h>
+#endif
+
+using namespace warp_test;
+
+namespace {
+
+using map_t = warp::single_value_map<std::uint64_t, std::uint64_t, warp::linear_probing<4, 2>>;
+
+map_t make_map(std::size_t capacity, warp::backend b) {
+  return map_t{capacity, warp::empty_key{~0ull}, warp::empty_value{~0ull}, warp::erased_key{~0ull - 1}, b};
+}
+
+TEST(MapRefHost, ManyThreadsInsertingTheSameKeysLeaveOneEntryEach) {
+  auto map = make_map(10000, warp::backend::host);
+  auto ref = map.ref();
+  std::atomic<std::size_t> inserted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::uint64_t k = 0; k < 5000; ++k) {
+        std::uint64_t const key = (k * 7919 + static_cast<std::uint64_t>(t)) % 5000;
+        if (ref.insert(key, key * 3) == warp::insert_outcome::inserted) { ++inserted; }
+      }
+    });
+  }
+  for (auto& th : threads) { th.join(); }
+  EXPECT_EQ(inserted.load(), 5000u);
+  EXPECT_EQ(map.size(), 5000u);
+  for (std::uint64_t k = 0; k < 5000; ++k) { ASSERT_EQ(ref.find(k), k * 3); }
+}
+
+TEST(MapRefHost, ConcurrentFindSeesAbsentOrACompleteValue) {
+  auto map = make_map(4096, warp::backend::host);
+  auto ref = map.ref();
+  std::atomic<bool> done{false};
+  std::atomic<std::size_t> torn{0}, seen{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      for (std::uint64_t k = 0; k < 2000; ++k) {
+        std::uint64_t const v = ref.find(k);
+        if (v == ~0ull) { continue; }
+        ++seen;
+        // Every value written is (round << 32 | round) ^ key: both halves agree.
+        std::uint64_t const x = v ^ k;
+        if ((x >> 32) != (x & 0xffffffffull)) { ++torn; }
+      }
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (std::uint64_t round = 1; round < 40; ++round) {
+        for (std::uint64_t k = static_cast<std::uint64_t>(t); k < 2000; k += 4) {
+          ref.insert_or_assign(k, ((round << 32) | round) ^ k);
+        }
+      }
+    });
+  }
+  for (auto& w : writers) { w.join(); }
+  done = true;
+  reader.join();
+  EXPECT_EQ(torn.load(), 0u);
+  EXPECT_GT(seen.load(), 0u);
+  EXPECT_EQ(map.size(), 2000u);
+}
+
+TEST(MapRefHost, ApplyFromManyThreadsSumsExactly) {
+  auto map = make_map(1000, warp::backend::host);
+  auto ref = map.ref();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10000; ++i) { ref.insert_or_apply(static_cast<std::uint64_t>(i % 100), 1ull, warp::op::plus{}); }
+    });
+  }
+  for (auto& th : threads) { th.join(); }
+  for (std::uint64_t k = 0; k < 100; ++k) { ASSERT_EQ(ref.find(k), 800u); }
+  EXPECT_TRUE(ref.erase(5));
+  EXPECT_FALSE(ref.contains(5));
+  EXPECT_FALSE(ref.erase(5));
+}
+
+#if WARP_CUDA_ENABLED
+__global__ void user_kernel(map_t::ref_type map, std::uint64_t n, unsigned long long* counts) {
+  namespace cg = cooperative_groups;
+  auto const tile = cg::tiled_partition<map_t::tile_size>(cg::this_thread_block());
+  std::uint64_t const tile_id = (blockIdx.x * static_cast<std::uint64_t>(blockDim.x) + threadIdx.x) / map_t::tile_size;
+  if (tile_id < n) {
+    // Tile insert of key tile_id, tile apply of key tile_id % 64.
+    if (map.insert(tile, tile_id, tile_id + 1) == warp::insert_outcome::inserted && tile.thread_rank() == 0) {
+      atomicAdd(counts, 1ull);
+    }
+    map.insert_or_apply(tile, (1ull << 40) + tile_id % 64, 1ull, warp::op::plus{});
+  }
+  std::uint64_t const thread_id = blockIdx.x * static_cast<std::uint64_t>(blockDim.x) + threadIdx.x;
+  if (thread_id < 64) {
+    // Scalar calls on the same table must agree with the tile calls.
+    map.insert_or_apply((1ull << 41) + thread_id, thread_id, warp::op::plus{});
+  }
+}
+
+__global__ void check_kernel(map_t::ref_type map, std::uint64_t n, unsigned long long* errors) {
+  std::uint64_t const i = blockIdx.x * static_cast<std::uint64_t>(blockDim.x) + threadIdx.x;
+  if (i < n && map.find(i) != i + 1) { atomicAdd(errors, 1ull); }
+  if (i < n && map.contains(n + i)) { atomicAdd(errors, 1ull); }
+}
+
+TEST(MapRefDevice, UserKernelWithTileAndScalarCalls) {
+  WARP_SKIP_UNLESS_AVAILABLE(warp::backend::cuda);
+  constexpr std::uint64_t n = 100000;
+  auto map = make_map(2 * n, warp::backend::cuda);
+  warp::detail::buffer<unsigned long long> counters{warp::backend::cuda, 2, warp::default_stream()};
+  ASSERT_EQ(cudaMemset(counters.data(), 0, 2 * sizeof(unsigned long long)), cudaSuccess);
+  unsigned const blocks = static_cast<unsigned>((n * map_t::tile_size + 255) / 256);
+  user_kernel<<<blocks, 256>>>(map.ref(), n, counters.data());
+  check_kernel<<<static_cast<unsigned>((n + 255) / 256), 256>>>(map.ref(), n, counters.data() + 1);
+  unsigned long long host[2] = {};
+  ASSERT_EQ(cudaMemcpy(host, counters.data(), sizeof(host), cudaMemcpyDeviceToHost), cudaSuccess);
+  EXPECT_EQ(host[0], n);
+  EXPECT_EQ(host[1], 0u);
+  EXPECT_EQ(map.size(), n + 64 + 64);
+  std::vector<std::uint64_t> keys(64), sums(64);
+  for (std::uint64_t k = 0; k < 64; ++k) { keys[k] = (1ull << 40) + k; }
+  map.find(keys.data(), keys.data() + 64, sums.data());
+  std::uint64_t total = 0;
+  for (auto s : sums) { total += s; }
+  EXPECT_EQ(total, n);  // every tile added 1 to one of the 64 counters
+}
+#endif
+
+}  // namespace
