@@ -44,11 +44,15 @@ WARP_HD WARP_FORCEINLINE bool bitwise_equal(T const& a, T const& b) noexcept {
   } else if constexpr (sizeof(T) == 8) {
     return bit_cast<std::uint64_t>(a) == bit_cast<std::uint64_t>(b);
   } else {
-    static_assert(sizeof(T) % 4 == 0, "key and value sizes must be multiples of 4 bytes");
-    std::uint32_t const* pa = reinterpret_cast<std::uint32_t const*>(&a);
-    std::uint32_t const* pb = reinterpret_cast<std::uint32_t const*>(&b);
+    static_assert(sizeof(T) % 8 == 0, "keys and values wider than 8 bytes must be multiples of 8 bytes");
+    // memcpy, not pointer casts: the words may not alias T under strict aliasing.
     bool equal = true;
-    for (std::size_t i = 0; i < sizeof(T) / 4; ++i) { equal &= pa[i] == pb[i]; }
+    for (std::size_t i = 0; i < sizeof(T); i += 8) {
+      std::uint64_t wa, wb;
+      std::memcpy(&wa, reinterpret_cast<unsigned char const*>(&a) + i, 8);
+      std::memcpy(&wb, reinterpret_cast<unsigned char const*>(&b) + i, 8);
+      equal &= wa == wb;
+    }
     return equal;
   }
 }
