@@ -93,7 +93,7 @@ TYPED_TEST(MapDifferential, RandomOperationSequencesMatchStdUnorderedMap) {
         break;
     }
     ASSERT_TRUE(map.status().ok()) << "round " << round;
-    check_all(round);
+    ASSERT_NO_FATAL_FAILURE(check_all(round));
   }
 }
 

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds the examples and runs them on whichever backend this machine has (CUDA when a device is
+# present, else the host).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
+cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=Release -DWARP_BUILD_TESTS=OFF -DWARP_BUILD_BENCHMARKS=OFF
+cmake --build build-demo -j "$(nproc)"
+for example in build-demo/examples/example_*; do
+  echo "== ${example}"
+  "${example}"
+done

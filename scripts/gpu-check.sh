@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs on the device machine, from the repository root, with build-gpu/ carried over:
+# every test binary directly, one compute-sanitizer pass, the examples, then the benchmarks with
+# JSON output into $OUT. Prints progress; keeps going after a failure and reports it at the end.
+set -uo pipefail
+OUT=${OUT:-/tmp/warp-out}
+mkdir -p "$OUT"
+export PATH="/usr/local/cuda/bin:$PATH"
+status=0
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/gpu.txt"
+
+for t in build-gpu/tests/test_*; do
+  [ -x "$t" ] || continue
+  echo "== $t"
+  "$t" --gtest_brief=1 > "$OUT/$(basename "$t").log" 2>&1 || { echo "FAILED: $t"; status=1; }
+  tail -n 3 "$OUT/$(basename "$t").log"
+done
+
+echo "== compute-sanitizer (memcheck) on test_map_device_ref"
+compute-sanitizer --tool memcheck --error-exitcode 9 build-gpu/tests/test_map_device_ref --gtest_brief=1 \
+  > "$OUT/sanitizer.log" 2>&1 || { echo "FAILED: compute-sanitizer"; status=1; }
+tail -n 5 "$OUT/sanitizer.log"
+
+for e in build-gpu/examples/example_*; do
+  echo "== $e"; "$e" || { echo "FAILED: $e"; status=1; }
+done
+
+echo "== benchmarks"
+for b in build-gpu/benchmarks/bench_*; do
+  [ -x "$b" ] || continue
+  "$b" --benchmark_out="$OUT/$(basename "$b").json" --benchmark_out_format=json ${BENCH_FILTER:+--benchmark_filter=$BENCH_FILTER} \
+    || { echo "FAILED: $b"; status=1; }
+done
+exit $status

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build needs when they are missing (CUDA comes from the toolkit
+# at /usr/local/cuda). Needs root for apt-get.
+set -euo pipefail
+packages=(cmake g++ make googletest libgtest-dev libbenchmark-dev libxxhash-dev libabsl-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the library's tests, examples and benchmarks and runs the test suite, twice:
+#  1. the normal build (CUDA code when nvcc exists; CUDA cases skip without a device),
+#  2. a host-only AddressSanitizer + UndefinedBehaviorSanitizer build of the tests.
+# Usage: scripts/test.sh [build-dir-prefix]   (default: build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+prefix=${1:-build}
+jobs=$(nproc)
+[ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
+
+echo "== warp: normal build in ${prefix}"
+cmake -S . -B "${prefix}" -DCMAKE_BUILD_TYPE=Release
+cmake --build "${prefix}" -j "${jobs}"
+ctest --test-dir "${prefix}" --output-on-failure -j "${jobs}"
+
+echo "== warp: host-only ASan+UBSan build in ${prefix}-sanitize"
+cmake -S . -B "${prefix}-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWARP_SANITIZE=ON \
+      -DWARP_BUILD_BENCHMARKS=OFF -DWARP_BUILD_EXAMPLES=OFF
+cmake --build "${prefix}-sanitize" -j "${jobs}"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir "${prefix}-sanitize" --output-on-failure -j "${jobs}"
