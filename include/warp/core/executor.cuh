@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #include <cuda/atomic>
 #include <cuda/stream_ref>
@@ -71,6 +73,11 @@ inline int max_resident_blocks() {
 }
 #endif
 
+template <class F, class = void>
+struct has_prefetch : std::false_type {};
+template <class F>
+struct has_prefetch<F, std::void_t<decltype(std::declval<F const&>().prefetch(std::size_t{}))>> : std::true_type {};
+
 template <int TileSize, class F>
 void for_each_item(executor const& ex, std::size_t n, F f, unsigned long long* counter = nullptr) {
   if (n == 0) { return; }
@@ -90,8 +97,19 @@ void for_each_item(executor const& ex, std::size_t n, F f, unsigned long long* c
   one_lane_tile const tile{};
   unsigned long long total = 0;
   auto const count = static_cast<std::int64_t>(n);
+  if constexpr (has_prefetch<F>::value) {
+    // Issue the memory access of item i + distance before working on item i: the CPU then has
+    // `distance` independent cache misses in flight instead of one.
+    constexpr std::int64_t distance = 16;
 #pragma omp parallel for schedule(static) reduction(+ : total)
-  for (std::int64_t i = 0; i < count; ++i) { total += f(tile, static_cast<std::size_t>(i)); }
+    for (std::int64_t i = 0; i < count; ++i) {
+      if (i + distance < count) { f.prefetch(static_cast<std::size_t>(i + distance)); }
+      total += f(tile, static_cast<std::size_t>(i));
+    }
+  } else {
+#pragma omp parallel for schedule(static) reduction(+ : total)
+    for (std::int64_t i = 0; i < count; ++i) { total += f(tile, static_cast<std::size_t>(i)); }
+  }
   if (counter != nullptr) { *counter += total; }
 }
 

@@ -20,6 +20,7 @@ struct upsert_fn {
   ValueIt values;
   OnPresent on_present;
   insert_outcome* outcomes;  // optional
+  WARP_HD void prefetch(std::size_t i) const { engine.prefetch(keys[i]); }
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
     typename Engine::key_type const k = keys[i];
@@ -35,6 +36,7 @@ struct find_fn {
   Engine engine;
   KeyIt keys;
   OutIt out;
+  WARP_HD void prefetch(std::size_t i) const { engine.prefetch(keys[i]); }
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
     auto const r = engine.find(tile, static_cast<typename Engine::key_type>(keys[i]));
@@ -48,6 +50,7 @@ struct contains_fn {
   Engine engine;
   KeyIt keys;
   bool* out;
+  WARP_HD void prefetch(std::size_t i) const { engine.prefetch(keys[i]); }
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
     bool const found = engine.find(tile, static_cast<typename Engine::key_type>(keys[i])).found;
@@ -60,6 +63,7 @@ template <class Engine, class KeyIt>
 struct erase_fn {
   Engine engine;
   KeyIt keys;
+  WARP_HD void prefetch(std::size_t i) const { engine.prefetch(keys[i]); }
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
     return engine.erase(tile, static_cast<typename Engine::key_type>(keys[i])) ? 1u : 0u;

@@ -107,6 +107,17 @@ class probing_engine {
     if ((s.load(cuda::std::memory_order_relaxed) & bits) != bits) { s.fetch_or(bits, cuda::std::memory_order_relaxed); }
   }
 
+  /// Host bulk loops call this a few keys ahead, so that the first window of each key is already
+  /// on its way from memory when the key is probed (hides DRAM latency on the CPU).
+  WARP_HD WARP_FORCEINLINE void prefetch(Key const& key) const noexcept {
+#if !WARP_DEVICE_COMPILATION
+    detail::probe_position const pos = Probing::begin(hash_, key, num_windows_);
+    __builtin_prefetch(slots_ + pos.window * window_size, 1);
+#else
+    (void)key;
+#endif
+  }
+
   template <class Tile, class OnPresent>
   WARP_HD insert_outcome upsert(Tile const& tile, Key const& key, Value const& value,
                                 OnPresent const& on_present) const noexcept {
@@ -185,16 +196,29 @@ class probing_engine {
       std::size_t const base = pos.window * window_size + lane * per_lane;
       int match = -1;
       bool has_empty = false;
+      Value v = empty_value_;
       for (std::uint32_t j = 0; j < per_lane; ++j) {
-        Key const k = atomic_load(slots_[base + j].key_ptr());
-        if (match < 0 && bitwise_equal(k, key)) { match = static_cast<int>(j); }
-        has_empty |= bitwise_equal(k, empty_key_);
+        if constexpr (layout::packed) {
+          // Key and value arrive in one load.
+          slot_type const s = load_slot(slots_ + base + j);
+          Key const k = s.key();
+          if (match < 0 && bitwise_equal(k, key)) {
+            match = static_cast<int>(j);
+            v = s.value();
+          }
+          has_empty |= bitwise_equal(k, empty_key_);
+        } else {
+          Key const k = atomic_load(slots_[base + j].key_ptr());
+          if (match < 0 && bitwise_equal(k, key)) { match = static_cast<int>(j); }
+          has_empty |= bitwise_equal(k, empty_key_);
+        }
       }
       std::uint32_t const match_mask = tile.ballot(match >= 0);
       if (match_mask != 0) {
         std::uint32_t const src = lowest_lane(match_mask);
-        Value v = empty_value_;
-        if (lane == src) { v = atomic_load(slots_[base + static_cast<std::size_t>(match)].value_ptr()); }
+        if constexpr (!layout::packed) {
+          if (lane == src) { v = atomic_load(slots_[base + static_cast<std::size_t>(match)].value_ptr()); }
+        }
         v = tile.shfl(v, src);
         // A key_then_value slot whose value store has not landed yet reads as absent.
         bool const found = layout::packed || !bitwise_equal(v, empty_value_);

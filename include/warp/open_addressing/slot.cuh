@@ -65,6 +65,25 @@ struct packed_word<8> { using type = unsigned long long; };
 template <>
 struct packed_word<16> { using type = u128_words; };
 
+/// Relaxed load of a whole packed slot in one memory instruction (key and value together, so a
+/// lookup needs one trip to memory). Each 8-byte half is single-copy atomic; a packed slot's key
+/// never changes while its value is updated, so the pair read is always a pair that was stored.
+template <class Key, class Value>
+WARP_HD WARP_FORCEINLINE slot<Key, Value> load_slot(slot<Key, Value> const* address) noexcept {
+  static_assert(slot_layout<Key, Value>::packed, "load_slot reads packed slots");
+  if constexpr (slot_layout<Key, Value>::size == 8) {
+    return bit_cast<slot<Key, Value>>(atomic_load(reinterpret_cast<unsigned long long const*>(address)));
+  } else {
+#if WARP_DEVICE_COMPILATION
+    u128_words w;
+    asm volatile("ld.relaxed.gpu.v2.u64 {%0, %1}, [%2];" : "=l"(w.lo), "=l"(w.hi) : "l"(address) : "memory");
+    return bit_cast<slot<Key, Value>>(w);
+#else
+    return bit_cast<slot<Key, Value>>(atomic_load(reinterpret_cast<u128_words const*>(address)));
+#endif
+  }
+}
+
 /// Strong CAS of a whole packed slot; on failure `expected` receives what was there.
 template <class Key, class Value>
 WARP_HD WARP_FORCEINLINE bool cas_slot(slot<Key, Value>* address, slot<Key, Value>& expected,
