@@ -34,6 +34,7 @@
 #include <warp/core/memory.cuh>
 #include <warp/core/outcome.cuh>
 #include <warp/core/sentinels.cuh>
+#include <warp/open_addressing/bulk_driver.cuh>
 #include <warp/open_addressing/bulk_ops.cuh>
 #include <warp/open_addressing/engine.cuh>
 #include <warp/open_addressing/probing.cuh>
@@ -93,24 +94,25 @@ class single_value_map {
   template <class KeyIt, class ValueIt>
   std::size_t insert(KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes = nullptr,
                      cuda::stream_ref stream = default_stream()) {
-    return upsert_counted(first, last, values, outcomes, detail::keep_existing{}, stream);
+    return upsert("insert", first, last, values, outcomes, detail::keep_existing{}, detail::completion::wait, stream);
   }
   template <class KeyIt, class ValueIt>
   void insert_async(KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes = nullptr,
                     cuda::stream_ref stream = default_stream()) {
-    upsert_async(first, last, values, outcomes, detail::keep_existing{}, stream, nullptr);
+    upsert("insert", first, last, values, outcomes, detail::keep_existing{}, detail::completion::enqueue, stream);
   }
 
   /// Inserts new keys and overwrites the value of present ones. Returns how many keys were new.
   template <class KeyIt, class ValueIt>
   std::size_t insert_or_assign(KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes = nullptr,
                                cuda::stream_ref stream = default_stream()) {
-    return upsert_counted(first, last, values, outcomes, detail::assign_new{}, stream);
+    return upsert("insert_or_assign", first, last, values, outcomes, detail::assign_new{}, detail::completion::wait,
+                  stream);
   }
   template <class KeyIt, class ValueIt>
   void insert_or_assign_async(KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes = nullptr,
                               cuda::stream_ref stream = default_stream()) {
-    upsert_async(first, last, values, outcomes, detail::assign_new{}, stream, nullptr);
+    upsert("insert_or_assign", first, last, values, outcomes, detail::assign_new{}, detail::completion::enqueue, stream);
   }
 
   /// Reduce by key: inserts new keys, and replaces a present key's value s by op(s, v). `op` must
@@ -118,12 +120,14 @@ class single_value_map {
   template <class KeyIt, class ValueIt, class Op>
   std::size_t insert_or_apply(KeyIt first, KeyIt last, ValueIt values, Op op, insert_outcome* outcomes = nullptr,
                               cuda::stream_ref stream = default_stream()) {
-    return upsert_counted(first, last, values, outcomes, detail::apply_op<Op>{op}, stream);
+    return upsert("insert_or_apply", first, last, values, outcomes, detail::apply_op<Op>{op}, detail::completion::wait,
+                  stream);
   }
   template <class KeyIt, class ValueIt, class Op>
   void insert_or_apply_async(KeyIt first, KeyIt last, ValueIt values, Op op, insert_outcome* outcomes = nullptr,
                              cuda::stream_ref stream = default_stream()) {
-    upsert_async(first, last, values, outcomes, detail::apply_op<Op>{op}, stream, nullptr);
+    upsert("insert_or_apply", first, last, values, outcomes, detail::apply_op<Op>{op}, detail::completion::enqueue,
+           stream);
   }
 
   // ---- lookup ----------------------------------------------------------------------------------
@@ -131,47 +135,21 @@ class single_value_map {
   /// Writes each key's value, or the empty_value sentinel for absent keys. Returns how many were found.
   template <class KeyIt>
   std::size_t find(KeyIt first, KeyIt last, Value* out, cuda::stream_ref stream = default_stream()) const {
-    std::size_t const n = checked_distance(first, last);
-    detail::executor const ex{backend_, stream};
-    auto keys = make_input(first, n, "find: keys", stream);
-    detail::output_view<Value> values{backend_, out, n, "find: output", stream};
-    std::uint64_t const found = detail::count_items<tile_size>(
-        ex, n, detail::find_fn<engine_type, decltype(keys.get()), Value*>{engine_, keys.get(), values.get()});
-    values.finish(stream);
-    detail::synchronize(backend_, stream);
-    return static_cast<std::size_t>(found);
+    return lookup(first, last, out, detail::completion::wait, stream);
   }
   template <class KeyIt>
   void find_async(KeyIt first, KeyIt last, Value* out, cuda::stream_ref stream = default_stream()) const {
-    std::size_t const n = checked_distance(first, last);
-    auto keys = make_input(first, n, "find: keys", stream);
-    detail::output_view<Value> values{backend_, out, n, "find: output", stream};
-    detail::for_each_item<tile_size>(
-        detail::executor{backend_, stream}, n,
-        detail::find_fn<engine_type, decltype(keys.get()), Value*>{engine_, keys.get(), values.get()});
-    values.finish(stream);
+    lookup(first, last, out, detail::completion::enqueue, stream);
   }
 
   /// Writes whether each key is present. Returns how many were.
   template <class KeyIt>
   std::size_t contains(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
-    std::size_t const n = checked_distance(first, last);
-    auto keys = make_input(first, n, "contains: keys", stream);
-    detail::output_view<bool> flags{backend_, out, n, "contains: output", stream};
-    std::uint64_t const found = detail::count_items<tile_size>(
-        detail::executor{backend_, stream}, n, detail::contains_fn<engine_type, decltype(keys.get())>{engine_, keys.get(), flags.get()});
-    flags.finish(stream);
-    detail::synchronize(backend_, stream);
-    return static_cast<std::size_t>(found);
+    return presence(first, last, out, detail::completion::wait, stream);
   }
   template <class KeyIt>
   void contains_async(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
-    std::size_t const n = checked_distance(first, last);
-    auto keys = make_input(first, n, "contains: keys", stream);
-    detail::output_view<bool> flags{backend_, out, n, "contains: output", stream};
-    detail::for_each_item<tile_size>(detail::executor{backend_, stream}, n,
-                                     detail::contains_fn<engine_type, decltype(keys.get())>{engine_, keys.get(), flags.get()});
-    flags.finish(stream);
+    presence(first, last, out, detail::completion::enqueue, stream);
   }
 
   // ---- erase -----------------------------------------------------------------------------------
@@ -181,25 +159,18 @@ class single_value_map {
   /// lookups of absent keys do not slow down without bound.
   template <class KeyIt>
   std::size_t erase(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
-    require_erase();
-    std::size_t const n = checked_distance(first, last);
-    auto keys = make_input(first, n, "erase: keys", stream);
-    std::uint64_t const erased = detail::count_items<tile_size>(detail::executor{backend_, stream}, n,
-                                                                detail::erase_fn<engine_type, decltype(keys.get())>{engine_, keys.get()});
+    std::size_t const erased = remove(first, last, detail::completion::wait, stream);
     tombstone_estimate_ += erased;
     if (tombstone_estimate_ >= capacity() / 4) {
       tombstone_estimate_ = tombstones(stream);
       if (tombstone_estimate_ >= capacity() / 4) { rehash(capacity(), stream); }
     }
-    return static_cast<std::size_t>(erased);
+    return erased;
   }
+  /// Enqueues the erase; tombstones are not cleaned automatically (call rehash() when needed).
   template <class KeyIt>
   void erase_async(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
-    require_erase();
-    std::size_t const n = checked_distance(first, last);
-    auto keys = make_input(first, n, "erase: keys", stream);
-    detail::for_each_item<tile_size>(detail::executor{backend_, stream}, n,
-                                     detail::erase_fn<engine_type, decltype(keys.get())>{engine_, keys.get()});
+    remove(first, last, detail::completion::enqueue, stream);
   }
 
   // ---- whole-table operations ------------------------------------------------------------------
@@ -345,56 +316,45 @@ class single_value_map {
     return static_cast<std::size_t>(slots);
   }
 
-  template <class It>
-  static std::size_t checked_distance(It first, It last) {
-    auto const d = std::distance(first, last);
-    if (d < 0) { throw invalid_argument("input range has negative length " + std::to_string(static_cast<long long>(d))); }
-    return static_cast<std::size_t>(d);
-  }
-
-  /// A caller's input range as this map's backend can read it (std::vector iterators become
-  /// pointers; host arrays are staged to the device on CUDA).
-  template <class It>
-  detail::input_view<detail::normalized_iterator_t<It>> make_input(It first, std::size_t n, char const* what,
-                                                                   cuda::stream_ref stream) const {
-    using normal = detail::contiguous_pointer<It>;
-    return detail::input_view<typename normal::type>{backend_, normal::get(first), n, what, stream};
-  }
-
   void require_erase() const {
     if (!has_erased_) { throw logic_error("erase needs a map constructed with an erased_key sentinel"); }
   }
 
   template <class KeyIt, class ValueIt, class OnPresent>
-  std::size_t upsert_counted(KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes, OnPresent on_present,
-                             cuda::stream_ref stream) {
-    std::size_t const n = checked_distance(first, last);
-    detail::executor const ex{backend_, stream};
-    auto keys = make_input(first, n, "insert: keys", stream);
-    auto vals = make_input(values, n, "insert: values", stream);
-    detail::output_view<insert_outcome> outs{backend_, outcomes, outcomes ? n : 0, "insert: outcomes", stream};
-    std::uint64_t const added = detail::count_items<tile_size>(
-        ex, n,
-        detail::upsert_fn<engine_type, decltype(keys.get()), decltype(vals.get()), OnPresent>{engine_, keys.get(), vals.get(), on_present,
-                                                                   outcomes ? outs.get() : nullptr});
-    outs.finish(stream);
-    detail::synchronize(backend_, stream);
-    return static_cast<std::size_t>(added);
+  std::size_t upsert(char const* op, KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes,
+                     OnPresent on_present, detail::completion mode, cuda::stream_ref stream) {
+    engine_type const engine = engine_;
+    return static_cast<std::size_t>(detail::run_keyed_pairs<tile_size>(
+        detail::executor{backend_, stream}, op, first, last, values, outcomes, mode,
+        [&](auto keys, auto vals, insert_outcome* out) {
+          return detail::upsert_fn<engine_type, decltype(keys), decltype(vals), OnPresent>{engine, keys, vals,
+                                                                                         on_present, out};
+        }));
   }
 
-  template <class KeyIt, class ValueIt, class OnPresent>
-  void upsert_async(KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes, OnPresent on_present,
-                    cuda::stream_ref stream, unsigned long long* counter) {
-    std::size_t const n = checked_distance(first, last);
-    auto keys = make_input(first, n, "insert: keys", stream);
-    auto vals = make_input(values, n, "insert: values", stream);
-    detail::output_view<insert_outcome> outs{backend_, outcomes, outcomes ? n : 0, "insert: outcomes", stream};
-    detail::for_each_item<tile_size>(
-        detail::executor{backend_, stream}, n,
-        detail::upsert_fn<engine_type, decltype(keys.get()), decltype(vals.get()), OnPresent>{engine_, keys.get(), vals.get(), on_present,
-                                                                   outcomes ? outs.get() : nullptr},
-        counter);
-    outs.finish(stream);
+  template <class KeyIt>
+  std::size_t lookup(KeyIt first, KeyIt last, Value* out, detail::completion mode, cuda::stream_ref stream) const {
+    engine_type const engine = engine_;
+    return static_cast<std::size_t>(detail::run_keyed<tile_size>(
+        detail::executor{backend_, stream}, "find", first, last, out, true, mode,
+        [&](auto keys, Value* values) { return detail::find_fn<engine_type, decltype(keys), Value*>{engine, keys, values}; }));
+  }
+
+  template <class KeyIt>
+  std::size_t presence(KeyIt first, KeyIt last, bool* out, detail::completion mode, cuda::stream_ref stream) const {
+    engine_type const engine = engine_;
+    return static_cast<std::size_t>(detail::run_keyed<tile_size>(
+        detail::executor{backend_, stream}, "contains", first, last, out, true, mode,
+        [&](auto keys, bool* flags) { return detail::contains_fn<engine_type, decltype(keys)>{engine, keys, flags}; }));
+  }
+
+  template <class KeyIt>
+  std::size_t remove(KeyIt first, KeyIt last, detail::completion mode, cuda::stream_ref stream) {
+    require_erase();
+    engine_type const engine = engine_;
+    return static_cast<std::size_t>(detail::run_keyed<tile_size>(
+        detail::executor{backend_, stream}, "erase", first, last, static_cast<bool*>(nullptr), false, mode,
+        [&](auto keys, bool*) { return detail::erase_fn<engine_type, decltype(keys)>{engine, keys}; }));
   }
 
   backend backend_;

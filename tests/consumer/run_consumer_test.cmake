@@ -1,5 +1,6 @@
 # Installs the build tree into a scratch prefix, configures tests/consumer against it with
-# find_package(warp CONFIG), builds it and runs the consumer programs.
+# find_package(warp CONFIG), builds it and runs the consumer programs; then builds the consumer
+# again with warp taken in through add_subdirectory.
 file(REMOVE_RECURSE "${CONSUMER_WORK_DIR}")
 set(prefix "${CONSUMER_WORK_DIR}/prefix")
 set(build "${CONSUMER_WORK_DIR}/build")
@@ -24,3 +25,10 @@ run_step("${build}/consumer_host")
 if(WARP_CUDA)
   run_step("${build}/consumer_cuda")
 endif()
+
+# The same consumer taking warp in with add_subdirectory (host program only, to keep it quick).
+set(sub_build "${CONSUMER_WORK_DIR}/build-subdirectory")
+run_step(${CMAKE_COMMAND} -S "${WARP_SOURCE_DIR}/tests/consumer" -B "${sub_build}" -DCMAKE_BUILD_TYPE=Release
+         "-DWARP_SOURCE_DIR=${WARP_SOURCE_DIR}" -DCONSUMER_CUDA=OFF -DWARP_ENABLE_CUDA=OFF)
+run_step(${CMAKE_COMMAND} --build "${sub_build}" -j 2 --target consumer_host)
+run_step("${sub_build}/consumer_host")

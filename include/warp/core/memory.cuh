@@ -114,39 +114,34 @@ class buffer {
   T* data_ = nullptr;
 };
 
-/// True when `p` points to memory a CUDA kernel can read (device or managed memory, or host
-/// memory that is registered/mapped).
-inline bool is_device_accessible(void const* p) {
+enum class memory_kind { host_only, device_only, both };
+
+/// Where `p` lives, as far as the CUDA runtime knows (host_only without CUDA or a device).
+inline memory_kind memory_kind_of(void const* p) {
 #if WARP_CUDA_ENABLED
-  if (p == nullptr || !cuda_available()) { return false; }
+  if (p == nullptr || !cuda_available()) { return memory_kind::host_only; }
   cudaPointerAttributes attributes{};
   if (cudaPointerGetAttributes(&attributes, p) != cudaSuccess) {
     (void)cudaGetLastError();
-    return false;
+    return memory_kind::host_only;
   }
-  return attributes.type == cudaMemoryTypeDevice || attributes.type == cudaMemoryTypeManaged ||
-         (attributes.type == cudaMemoryTypeHost && attributes.devicePointer != nullptr);
+  switch (attributes.type) {
+    case cudaMemoryTypeDevice: return memory_kind::device_only;
+    case cudaMemoryTypeManaged: return memory_kind::both;
+    case cudaMemoryTypeHost: return attributes.devicePointer != nullptr ? memory_kind::both : memory_kind::host_only;
+    default: return memory_kind::host_only;
+  }
 #else
   (void)p;
-  return false;
+  return memory_kind::host_only;
 #endif
 }
 
+/// True when a CUDA kernel can dereference `p` (device, managed, or mapped host memory).
+inline bool is_device_accessible(void const* p) { return memory_kind_of(p) != memory_kind::host_only; }
+
 /// True when `p` is device memory the host cannot dereference.
-inline bool is_device_only(void const* p) {
-#if WARP_CUDA_ENABLED
-  if (p == nullptr || !cuda_available()) { return false; }
-  cudaPointerAttributes attributes{};
-  if (cudaPointerGetAttributes(&attributes, p) != cudaSuccess) {
-    (void)cudaGetLastError();
-    return false;
-  }
-  return attributes.type == cudaMemoryTypeDevice;
-#else
-  (void)p;
-  return false;
-#endif
-}
+inline bool is_device_only(void const* p) { return memory_kind_of(p) == memory_kind::device_only; }
 
 /// Copies bytes between any two arrays the backend can address (stream-ordered on CUDA, where
 /// either side may be host or device memory; a plain memcpy on the host backend).

@@ -188,8 +188,41 @@ class probing_engine {
   template <class Tile>
   WARP_HD find_result<Value> find(Tile const& tile, Key const& key) const noexcept {
     if (is_sentinel(key)) { return {false, empty_value_}; }
-    constexpr std::uint32_t lanes = Tile::num_threads();
-    constexpr std::uint32_t per_lane = window_size / lanes;
+    located const at = locate(tile, key);
+    if (!at.found) { return {false, empty_value_}; }
+    if constexpr (layout::packed) {
+      return {true, at.value};
+    } else {
+      Value const v = atomic_load(slots_[at.index].value_ptr());
+      // A key_then_value slot whose value store has not landed yet reads as absent.
+      return {!bitwise_equal(v, empty_value_), v};
+    }
+  }
+
+  /// Replaces `key` by a tombstone. Returns true when this call erased it.
+  template <class Tile>
+  WARP_HD bool erase(Tile const& tile, Key const& key) const noexcept {
+    if (is_sentinel(key) || !has_erased_) { return false; }
+    located const at = locate(tile, key);
+    if (!at.found) { return false; }
+    bool erased = false;
+    if (tile.thread_rank() == 0) { erased = erase_slot(at.index, key); }
+    return tile.shfl(erased, 0);
+  }
+
+ private:
+  static constexpr std::size_t npos = ~std::size_t{0};
+
+  struct located {
+    bool found;
+    std::size_t index;  // slot holding the key (when found), the same on every lane
+    Value value;        // its value, for packed slots (read with the key in one load)
+  };
+
+  // Walks the probe sequence until the key or an empty slot; tombstones are stepped over.
+  template <class Tile>
+  WARP_HD located locate(Tile const& tile, Key const& key) const noexcept {
+    constexpr std::uint32_t per_lane = window_size / Tile::num_threads();
     std::uint32_t const lane = tile.thread_rank();
     detail::probe_position pos = Probing::begin(hash_, key, num_windows_);
     for (std::size_t step = 0; step < num_windows_; ++step, pos.advance()) {
@@ -198,68 +231,26 @@ class probing_engine {
       bool has_empty = false;
       Value v = empty_value_;
       for (std::uint32_t j = 0; j < per_lane; ++j) {
+        Key k;
         if constexpr (layout::packed) {
-          // Key and value arrive in one load.
           slot_type const s = load_slot(slots_ + base + j);
-          Key const k = s.key();
-          if (match < 0 && bitwise_equal(k, key)) {
-            match = static_cast<int>(j);
-            v = s.value();
-          }
-          has_empty |= bitwise_equal(k, empty_key_);
+          k = s.key();
+          if (match < 0 && bitwise_equal(k, key)) { v = s.value(); }
         } else {
-          Key const k = atomic_load(slots_[base + j].key_ptr());
-          if (match < 0 && bitwise_equal(k, key)) { match = static_cast<int>(j); }
-          has_empty |= bitwise_equal(k, empty_key_);
+          k = atomic_load(slots_[base + j].key_ptr());
         }
-      }
-      std::uint32_t const match_mask = tile.ballot(match >= 0);
-      if (match_mask != 0) {
-        std::uint32_t const src = lowest_lane(match_mask);
-        if constexpr (!layout::packed) {
-          if (lane == src) { v = atomic_load(slots_[base + static_cast<std::size_t>(match)].value_ptr()); }
-        }
-        v = tile.shfl(v, src);
-        // A key_then_value slot whose value store has not landed yet reads as absent.
-        bool const found = layout::packed || !bitwise_equal(v, empty_value_);
-        return {found, v};
-      }
-      if (tile.any(has_empty)) { break; }
-    }
-    return {false, empty_value_};
-  }
-
-  /// Replaces `key` by a tombstone. Returns true when this call erased it.
-  template <class Tile>
-  WARP_HD bool erase(Tile const& tile, Key const& key) const noexcept {
-    if (is_sentinel(key) || !has_erased_) { return false; }
-    constexpr std::uint32_t lanes = Tile::num_threads();
-    constexpr std::uint32_t per_lane = window_size / lanes;
-    std::uint32_t const lane = tile.thread_rank();
-    detail::probe_position pos = Probing::begin(hash_, key, num_windows_);
-    for (std::size_t step = 0; step < num_windows_; ++step, pos.advance()) {
-      std::size_t const base = pos.window * window_size + lane * per_lane;
-      int match = -1;
-      bool has_empty = false;
-      for (std::uint32_t j = 0; j < per_lane; ++j) {
-        Key const k = atomic_load(slots_[base + j].key_ptr());
         if (match < 0 && bitwise_equal(k, key)) { match = static_cast<int>(j); }
         has_empty |= bitwise_equal(k, empty_key_);
       }
       std::uint32_t const match_mask = tile.ballot(match >= 0);
       if (match_mask != 0) {
         std::uint32_t const src = lowest_lane(match_mask);
-        bool erased = false;
-        if (lane == src) { erased = erase_slot(base + static_cast<std::size_t>(match), key); }
-        return tile.shfl(erased, src);
+        return {true, tile.shfl(base + static_cast<std::size_t>(match), src), tile.shfl(v, src)};
       }
       if (tile.any(has_empty)) { break; }
     }
-    return false;
+    return {false, 0, empty_value_};
   }
-
- private:
-  static constexpr std::size_t npos = ~std::size_t{0};
   static constexpr int max_value_wait = 1 << 16;
 
   // 1: the slot now holds (key, value); 2: another thread stored `key` there first (on_present was

@@ -45,17 +45,30 @@ inline bool is_prime(std::size_t n) {
 }
 }  // namespace detail
 
-template <int TileSize, int BucketSize = 1, class Hash = void>
-struct linear_probing {
+namespace detail {
+/// What every probing scheme shares: the window geometry and the choice of hasher.
+template <int TileSize, int BucketSize, class Hash>
+struct window_geometry {
   static_assert(is_valid_tile_size<TileSize>, "tile size must be 1, 2, 4, 8, 16 or 32");
   static_assert(BucketSize >= 1 && BucketSize <= 16, "bucket size must be in [1, 16]");
   static constexpr int tile_size = TileSize;
   static constexpr int bucket_size = BucketSize;
   static constexpr int window_size = TileSize * BucketSize;
-  static constexpr char const* name = "linear";
 
   template <class Key>
   using hasher = std::conditional_t<std::is_void_v<Hash>, hash::default_hash<Key>, Hash>;
+
+  // 32-bit hashes are spread over 64 bits so that the multiply-shift reduction sees high bits.
+  WARP_HD WARP_FORCEINLINE static std::uint64_t spread(std::uint64_t v) noexcept {
+    return v <= 0xffffffffull ? v * 0x9E3779B97F4A7C15ull : v;
+  }
+};
+}  // namespace detail
+
+template <int TileSize, int BucketSize = 1, class Hash = void>
+struct linear_probing : detail::window_geometry<TileSize, BucketSize, Hash> {
+  using base = detail::window_geometry<TileSize, BucketSize, Hash>;
+  static constexpr char const* name = "linear";
 
   /// Smallest usable number of windows not below `n`.
   static std::size_t valid_num_windows(std::size_t n) { return n == 0 ? 1 : n; }
@@ -63,27 +76,15 @@ struct linear_probing {
   template <class Key, class H>
   WARP_HD WARP_FORCEINLINE static detail::probe_position begin(H const& h, Key const& key,
                                                                std::size_t num_windows) noexcept {
-    std::uint64_t const v = static_cast<std::uint64_t>(h(key));
-    return {static_cast<std::size_t>(hash::detail::mulhi64(spread(v), num_windows)), 1, num_windows};
-  }
-
-  // 32-bit hashes are spread over 64 bits so that the multiply-shift reduction sees high bits.
-  WARP_HD WARP_FORCEINLINE static std::uint64_t spread(std::uint64_t v) noexcept {
-    return v <= 0xffffffffull ? v * 0x9E3779B97F4A7C15ull : v;
+    std::uint64_t const v = base::spread(static_cast<std::uint64_t>(h(key)));
+    return {static_cast<std::size_t>(hash::detail::mulhi64(v, num_windows)), 1, num_windows};
   }
 };
 
 template <int TileSize, int BucketSize = 1, class Hash = void>
-struct double_hashing {
-  static_assert(is_valid_tile_size<TileSize>, "tile size must be 1, 2, 4, 8, 16 or 32");
-  static_assert(BucketSize >= 1 && BucketSize <= 16, "bucket size must be in [1, 16]");
-  static constexpr int tile_size = TileSize;
-  static constexpr int bucket_size = BucketSize;
-  static constexpr int window_size = TileSize * BucketSize;
+struct double_hashing : detail::window_geometry<TileSize, BucketSize, Hash> {
+  using base = detail::window_geometry<TileSize, BucketSize, Hash>;
   static constexpr char const* name = "double";
-
-  template <class Key>
-  using hasher = std::conditional_t<std::is_void_v<Hash>, hash::default_hash<Key>, Hash>;
 
   /// A prime number of windows makes every stride coprime to it, so the sequence covers the table.
   static std::size_t valid_num_windows(std::size_t n) {
@@ -95,7 +96,7 @@ struct double_hashing {
   template <class Key, class H>
   WARP_HD WARP_FORCEINLINE static detail::probe_position begin(H const& h, Key const& key,
                                                                std::size_t num_windows) noexcept {
-    std::uint64_t v = linear_probing<TileSize, BucketSize, Hash>::spread(static_cast<std::uint64_t>(h(key)));
+    std::uint64_t const v = base::spread(static_cast<std::uint64_t>(h(key)));
     std::size_t const start = static_cast<std::size_t>(hash::detail::mulhi64(v, num_windows));
     // The stride comes from the low bits the start did not use, remixed.
     std::uint64_t const second = hash::fmix64(v ^ 0x2545F4914F6CDD1Dull);
