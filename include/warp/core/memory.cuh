@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cuda/stream_ref>
@@ -41,9 +42,16 @@ inline std::size_t host_free_bytes() {
 inline void* allocate_bytes(backend b, std::size_t bytes, cuda::stream_ref stream) {
   if (bytes == 0) { return nullptr; }
   if (b == backend::host) {
-    std::size_t const rounded = (bytes + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, rounded);
+    // Large tables are probed at random: 2 MiB pages remove most TLB misses, which otherwise cost
+    // as much as the cache miss itself. Small arrays only need cache-line alignment.
+    constexpr std::size_t huge_page = std::size_t{2} << 20;
+    std::size_t const alignment = bytes >= 2 * huge_page ? huge_page : 64;
+    std::size_t const rounded = (bytes + alignment - 1) / alignment * alignment;
+    void* p = std::aligned_alloc(alignment, rounded);
     if (p == nullptr) { throw out_of_memory("host allocation", bytes, host_free_bytes()); }
+#ifdef MADV_HUGEPAGE
+    if (alignment == huge_page) { (void)madvise(p, rounded, MADV_HUGEPAGE); }  // a hint; failure is harmless
+#endif
     return p;
   }
 #if WARP_CUDA_ENABLED

@@ -112,7 +112,14 @@ class probing_engine {
   WARP_HD WARP_FORCEINLINE void prefetch(Key const& key) const noexcept {
 #if !WARP_DEVICE_COMPILATION
     detail::probe_position const pos = Probing::begin(hash_, key, num_windows_);
-    __builtin_prefetch(slots_ + pos.window * window_size, 1);
+    void const* const address = slots_ + pos.window * window_size;
+#if defined(__x86_64__)
+    // Inline asm, not __builtin_prefetch: GCC 12's mod/ref analysis deems a function whose only
+    // effect is a prefetch side-effect free and deletes the call.
+    asm volatile("prefetcht0 (%0)" : : "r"(address));
+#else
+    __builtin_prefetch(address);
+#endif
 #else
     (void)key;
 #endif
@@ -139,16 +146,16 @@ class probing_engine {
         int match = -1;
         int first_avail = -1;
         bool has_empty = false;
+        Key keys[per_lane];
+        load_bucket_keys(base, keys);
+        // Branch-free scan: where a key sits in the bucket is random, so branches would mispredict.
         for (std::uint32_t j = 0; j < per_lane; ++j) {
-          Key const k = atomic_load(slots_[base + j].key_ptr());
-          if (bitwise_equal(k, key)) {
-            if (match < 0) { match = static_cast<int>(j); }
-          } else if (bitwise_equal(k, empty_key_)) {
-            has_empty = true;
-            if (first_avail < 0) { first_avail = static_cast<int>(j); }
-          } else if (has_erased_ && bitwise_equal(k, erased_key_)) {
-            if (first_avail < 0) { first_avail = static_cast<int>(j); }
-          }
+          bool const is_match = bitwise_equal(keys[j], key);
+          bool const is_empty = bitwise_equal(keys[j], empty_key_);
+          bool const is_free = is_empty || (has_erased_ && bitwise_equal(keys[j], erased_key_));
+          match = (match < 0 && is_match) ? static_cast<int>(j) : match;
+          first_avail = (first_avail < 0 && is_free) ? static_cast<int>(j) : first_avail;
+          has_empty |= is_empty;
         }
         std::uint32_t const match_mask = tile.ballot(match >= 0);
         if (match_mask != 0) {
@@ -219,6 +226,18 @@ class probing_engine {
     Value value;        // its value, for packed slots (read with the key in one load)
   };
 
+  // The keys of one lane's bucket (slots base .. base + N - 1).
+  template <std::size_t N>
+  WARP_HD WARP_FORCEINLINE void load_bucket_keys(std::size_t base, Key (&keys)[N]) const noexcept {
+    if constexpr (layout::packed) {
+      slot_type bucket[N];
+      load_slots(slots_ + base, bucket);
+      for (std::size_t j = 0; j < N; ++j) { keys[j] = bucket[j].key(); }
+    } else {
+      for (std::size_t j = 0; j < N; ++j) { keys[j] = atomic_load(slots_[base + j].key_ptr()); }
+    }
+  }
+
   // Walks the probe sequence until the key or an empty slot; tombstones are stepped over.
   template <class Tile>
   WARP_HD located locate(Tile const& tile, Key const& key) const noexcept {
@@ -230,17 +249,22 @@ class probing_engine {
       int match = -1;
       bool has_empty = false;
       Value v = empty_value_;
-      for (std::uint32_t j = 0; j < per_lane; ++j) {
-        Key k;
-        if constexpr (layout::packed) {
-          slot_type const s = load_slot(slots_ + base + j);
-          k = s.key();
-          if (match < 0 && bitwise_equal(k, key)) { v = s.value(); }
-        } else {
-          k = atomic_load(slots_[base + j].key_ptr());
+      if constexpr (layout::packed) {
+        slot_type bucket[per_lane];
+        load_slots(slots_ + base, bucket);  // keys and values in one go
+        for (std::uint32_t j = 0; j < per_lane; ++j) {
+          Key const k = bucket[j].key();
+          bool const take = match < 0 && bitwise_equal(k, key);
+          match = take ? static_cast<int>(j) : match;
+          v = take ? bucket[j].value() : v;
+          has_empty |= bitwise_equal(k, empty_key_);
         }
-        if (match < 0 && bitwise_equal(k, key)) { match = static_cast<int>(j); }
-        has_empty |= bitwise_equal(k, empty_key_);
+      } else {
+        for (std::uint32_t j = 0; j < per_lane; ++j) {
+          Key const k = atomic_load(slots_[base + j].key_ptr());
+          if (match < 0 && bitwise_equal(k, key)) { match = static_cast<int>(j); }
+          has_empty |= bitwise_equal(k, empty_key_);
+        }
       }
       std::uint32_t const match_mask = tile.ballot(match >= 0);
       if (match_mask != 0) {
