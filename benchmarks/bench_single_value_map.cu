@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <cstdlib>
 #include <numeric>
 #include <random>
@@ -31,13 +32,18 @@ std::size_t env_log2(char const* name, std::size_t fallback) {
   return v ? static_cast<std::size_t>(std::atoi(v)) : fallback;
 }
 
-// Keys 1..n shuffled (as ANCHORS.md); misses are n+1..2n.
+// Keys 1..n shuffled (as ANCHORS.md); misses are n+1..2n. Shuffling 2^27 keys takes seconds, so
+// each (type, n, offset) is generated once per process and shared by every benchmark.
 template <class K>
-std::vector<K> shuffled_keys(std::size_t n, std::size_t offset) {
-  std::vector<K> keys(n);
-  std::iota(keys.begin(), keys.end(), static_cast<K>(offset + 1));
-  std::shuffle(keys.begin(), keys.end(), std::mt19937_64{n});
-  return keys;
+std::vector<K> const& shuffled_keys(std::size_t n, std::size_t offset) {
+  static std::map<std::pair<std::size_t, std::size_t>, std::vector<K>> cache;
+  auto [it, fresh] = cache.try_emplace({n, offset});
+  if (fresh) {
+    it->second.resize(n);
+    std::iota(it->second.begin(), it->second.end(), static_cast<K>(offset + 1));
+    std::shuffle(it->second.begin(), it->second.end(), std::mt19937_64{n + offset});
+  }
+  return it->second;
 }
 
 enum class op { insert, find_hit, find_miss, erase, apply };
@@ -88,8 +94,8 @@ void bench_map(benchmark::State& state, warp::backend where, op what, double loa
                                                                         : env_log2("WARP_BENCH_HOST_LOG2_KEYS", 22));
   using map_t = warp::single_value_map<K, V, Probing>;
   cuda::stream_ref const stream = warp::default_stream();
-  auto const host_keys = shuffled_keys<K>(n, 0);
-  auto const host_misses = shuffled_keys<K>(n, n);
+  auto const& host_keys = shuffled_keys<K>(n, 0);
+  auto const& host_misses = shuffled_keys<K>(n, n);
   warp::detail::buffer<K> keys{where, n, stream}, misses{where, n, stream};
   warp::detail::buffer<V> values{where, n, stream};
   warp::detail::copy_bytes(where, keys.data(), host_keys.data(), n * sizeof(K), stream);

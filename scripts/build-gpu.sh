@@ -7,4 +7,13 @@ cd "$(dirname "$0")/.."
 [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DWARP_PORTABLE_BINARIES=ON
 cmake --build build-gpu -j "$(nproc)"
+# Shared libraries the binaries need that a bare machine with only the CUDA driver and toolkit may
+# lack (OpenMP and libatomic runtimes, Google Benchmark, abseil): copied to build-gpu/lib, which
+# scripts/gpu-check.sh puts on LD_LIBRARY_PATH (RUNPATH=$ORIGIN does not cover transitive deps).
+mkdir -p build-gpu/lib
+for binary in build-gpu/tests/test_* build-gpu/examples/example_* build-gpu/benchmarks/bench_*; do
+  [ -x "$binary" ] && [ -f "$binary" ] || continue
+  ldd "$binary" | awk '/=> \// {print $3}' | grep -E 'lib(gomp|atomic|benchmark|absl)' || true
+done | sort -u | xargs -r -I{} cp -L {} build-gpu/lib/
+ls build-gpu/lib
 du -sh build-gpu

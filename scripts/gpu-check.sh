@@ -6,6 +6,7 @@ set -uo pipefail
 OUT=${OUT:-/tmp/warp-out}
 mkdir -p "$OUT"
 export PATH="/usr/local/cuda/bin:$PATH"
+export LD_LIBRARY_PATH="$PWD/build-gpu/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 status=0
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/gpu.txt"
 
