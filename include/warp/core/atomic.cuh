@@ -17,6 +17,13 @@
 
 #include <warp/core/config.cuh>
 
+// 16-byte compare-and-swap exists on the host (cmpxchg16b) and on sm_90 and newer devices.
+#if WARP_DEVICE_COMPILATION && __CUDA_ARCH__ < 900
+#define WARP_HAS_CAS128 0
+#else
+#define WARP_HAS_CAS128 1
+#endif
+
 namespace warp::detail {
 
 template <std::size_t Bytes>

@@ -18,11 +18,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include <cuda/atomic>
 
 #include <warp/core/atomic.cuh>
 #include <warp/core/config.cuh>
+#include <warp/core/functional.cuh>
 #include <warp/core/outcome.cuh>
 #include <warp/core/tile.cuh>
 #include <warp/open_addressing/probing.cuh>
@@ -50,6 +52,15 @@ struct apply_op {
   }
   static constexpr bool modifies = true;
 };
+
+/// Sums of arithmetic values are applied with one atomic add instead of a CAS loop, so that hot
+/// keys (counting, histograms) do not serialize on retries. The value sits inside a slot that other
+/// threads CAS as a whole; both NVIDIA GPUs and x86 keep such mixed-size atomics coherent.
+template <class OnPresent, class V>
+struct adds_natively : std::false_type {};
+template <class V>
+struct adds_natively<apply_op<op::plus>, V>
+    : std::bool_constant<std::is_arithmetic_v<V> && !std::is_same_v<V, bool> && (sizeof(V) == 4 || sizeof(V) == 8)> {};
 
 template <class T>
 struct find_result {
@@ -326,6 +337,11 @@ class probing_engine {
       (void)i;
       (void)incoming;
       (void)on_present;
+    } else if constexpr (adds_natively<OnPresent, Value>::value) {
+      slot_type* s = slots_ + i;
+      if constexpr (!layout::packed) { wait_for_value(s); }
+      cuda::atomic_ref<Value, cuda::thread_scope_device> ref{*s->value_ptr()};
+      ref.fetch_add(incoming, cuda::std::memory_order_relaxed);
     } else {
       slot_type* s = slots_ + i;
       if constexpr (layout::packed) {
@@ -336,16 +352,21 @@ class probing_engine {
           if (!bitwise_equal(expected.key(), k)) { return; }  // erased concurrently: nothing to update
         }
       } else {
-        Value current = atomic_load(s->value_ptr());
-        // The inserting thread stores the value right after its key CAS; wait for it, but only
-        // for a bounded time: a stored value may legitimately equal empty_value.
-        for (int spin = 0; spin < max_value_wait && bitwise_equal(current, empty_value_); ++spin) {
-          current = atomic_load(s->value_ptr());
-        }
+        Value current = wait_for_value(s);
         while (!atomic_cas(s->value_ptr(), current, on_present(current, incoming))) {
         }
       }
     }
+  }
+
+  // key_then_value slots: the inserting thread stores the value right after its key CAS. Wait for
+  // it, but only for a bounded time: a stored value may legitimately equal empty_value.
+  WARP_HD Value wait_for_value(slot_type* s) const noexcept {
+    Value current = atomic_load(s->value_ptr());
+    for (int spin = 0; spin < max_value_wait && bitwise_equal(current, empty_value_); ++spin) {
+      current = atomic_load(s->value_ptr());
+    }
+    return current;
   }
 
   WARP_HD bool erase_slot(std::size_t i, Key const& key) const noexcept {

@@ -3,7 +3,8 @@
 //
 // - packed: the whole slot is 8 or 16 bytes and is replaced by one 64- or 128-bit CAS, so a key and
 //   its value become visible together and a reader never sees a key without its value.
-// - key_then_value: wider slots (a 16-byte key with a value) CAS the key, then store the value.
+// - key_then_value: wider slots (a 16-byte key with a value), and 16-byte pairs on devices without
+//   16-byte CAS (before sm_90), CAS the key, then store the value.
 //   Until the store lands the slot's value reads as the table's empty_value, which `find` reports
 //   as absent; updates of such a key wait for the store.
 // Slots are zero-padded so that a slot built in registers compares bitwise equal to one in memory.
@@ -30,7 +31,9 @@ struct slot_layout {
 
   static constexpr std::size_t value_offset = round_up(sizeof(Key), sizeof(Value));
   static constexpr std::size_t used_bytes = value_offset + sizeof(Value);
-  static constexpr bool packed = used_bytes <= 16;
+  // Without 16-byte CAS (devices before sm_90) a 16-byte pair falls back to key_then_value; the
+  // layout (size, offsets) is the same either way, only the update strategy differs.
+  static constexpr bool packed = used_bytes <= (WARP_HAS_CAS128 ? 16 : 8);
   static constexpr std::size_t size = used_bytes <= 8 ? 8 : round_up(used_bytes, 16);
   static constexpr std::size_t alignment = size <= 16 ? size : 16;
 };
