@@ -45,6 +45,12 @@ TEST(Backend, EnvironmentAskingForCudaWithoutDeviceIsAClearError) {
   }
 }
 
+TEST(Backend, ContainersFollowTheEnvironment) {
+  env_guard g{"host"};
+  warp::single_value_map<int, int> map{16, warp::empty_key{-1}, warp::empty_value{0}};
+  EXPECT_EQ(map.where(), warp::backend::host);
+}
+
 TEST(Backend, BadEnvironmentValueIsRejected) {
   env_guard g{"gpu"};
   EXPECT_THROW((void)warp::default_backend(), warp::invalid_argument);

@@ -92,6 +92,23 @@ TEST(MapRefHost, ApplyFromManyThreadsSumsExactly) {
   EXPECT_FALSE(ref.erase(5));
 }
 
+// A user-chosen hash functor (32-bit XXH32 with a seed) travels through the probing scheme and the
+// constructor, on every backend this machine has.
+TEST(MapCustomHash, SeededXxhash32) {
+  using hash_t = warp::hash::xxhash_32<std::uint32_t>;
+  using custom_t = warp::single_value_map<std::uint32_t, std::uint32_t, warp::linear_probing<2, 1, hash_t>>;
+  for (warp::backend b : {warp::backend::host, warp::backend::cuda}) {
+    if (b == warp::backend::cuda && !warp::cuda_available()) { continue; }
+    custom_t map{20000, warp::empty_key{~0u}, warp::empty_value{0u}, b, warp::default_stream(), hash_t{7}};
+    std::vector<std::uint32_t> keys(15000), found(15000);
+    for (std::uint32_t i = 0; i < keys.size(); ++i) { keys[i] = i * 2654435761u; }
+    EXPECT_EQ(map.insert(keys.begin(), keys.end(), keys.begin()), keys.size()) << warp::to_string(b);
+    EXPECT_EQ(map.find(keys.begin(), keys.end(), found.data()), keys.size()) << warp::to_string(b);
+    EXPECT_EQ(found, keys) << warp::to_string(b);
+    EXPECT_EQ(map.ref().engine().hash_function().seed, 7u);
+  }
+}
+
 #if WARP_CUDA_ENABLED
 __global__ void user_kernel(map_t::ref_type map, std::uint64_t n, unsigned long long* counts) {
   namespace cg = cooperative_groups;
