@@ -123,14 +123,19 @@ class probing_engine {
   WARP_HD WARP_FORCEINLINE void prefetch(Key const& key) const noexcept {
 #if !WARP_DEVICE_COMPILATION
     detail::probe_position const pos = Probing::begin(hash_, key, num_windows_);
-    void const* const address = slots_ + pos.window * window_size;
+    // Every cache line of the first window (windows of wide slots span several).
+    constexpr std::size_t window_bytes = window_size * sizeof(slot_type);
+    auto const* const first = reinterpret_cast<unsigned char const*>(slots_ + pos.window * window_size);
+    for (std::size_t offset = 0; offset < window_bytes; offset += 64) {
+      void const* const address = first + offset;
 #if defined(__x86_64__)
-    // Inline asm, not __builtin_prefetch: GCC 12's mod/ref analysis deems a function whose only
-    // effect is a prefetch side-effect free and deletes the call.
-    asm volatile("prefetcht0 (%0)" : : "r"(address));
+      // Inline asm, not __builtin_prefetch: GCC 12's mod/ref analysis deems a function whose only
+      // effect is a prefetch side-effect free and deletes the call.
+      asm volatile("prefetcht0 (%0)" : : "r"(address));
 #else
-    __builtin_prefetch(address);
+      __builtin_prefetch(address);
 #endif
+    }
 #else
     (void)key;
 #endif
