@@ -156,7 +156,6 @@ class probing_engine {
     for (;;) {  // one pass per lost claim (bounded by the number of slots)
       detail::probe_position pos = Probing::begin(hash_, key, num_windows_);
       std::size_t avail = npos;  // first empty or erased slot seen, as a slot index
-      bool saw_empty = false;
       for (std::size_t step = 0; step < num_windows_; ++step, pos.advance()) {
         std::size_t const base = pos.window * window_size + lane * per_lane;
         int match = -1;
@@ -188,12 +187,8 @@ class probing_engine {
             avail = pos.window * window_size + src * per_lane + static_cast<std::size_t>(j);
           }
         }
-        if (tile.any(has_empty)) {
-          saw_empty = true;
-          break;
-        }
+        if (tile.any(has_empty)) { break; }  // the key cannot be further along
       }
-      (void)saw_empty;
       if (avail == npos) {
         if (lane == 0) { raise(table_status::no_room_bit); }
         return insert_outcome::no_room;
