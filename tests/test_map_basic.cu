@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 using namespace warp_test;
@@ -29,6 +30,24 @@ class MapBasic : public ::testing::Test {
     }
     return keys;
   }
+  /// Keys drawn with `seed`, values derived from them with salt seed + 1.
+  struct pairs {
+    std::vector<K> keys;
+    std::vector<V> values;
+  };
+  static pairs draw(std::size_t n, std::uint64_t seed) {
+    auto keys = distinct_keys(n, seed);
+    auto values = values_for(keys, seed + 1);
+    return {std::move(keys), std::move(values)};
+  }
+  /// Draws n pairs and inserts them into `map`.
+  template <class Map>
+  static pairs fill(Map& map, std::size_t n, std::uint64_t seed) {
+    pairs p = draw(n, seed);
+    map.insert(p.keys.begin(), p.keys.end(), p.values.begin());
+    return p;
+  }
+
   static std::vector<V> values_for(std::vector<K> const& keys, std::uint64_t salt) {
     std::vector<V> v(keys.size());
     for (std::size_t i = 0; i < keys.size(); ++i) { v[i] = make_value<V>(std_hash{}(keys[i]) ^ salt); }
@@ -91,8 +110,7 @@ TYPED_TEST(MapBasic, FullTableReportsNoRoomAndLosesNothing) {
   using V = typename TypeParam::value;
   auto map = TypeParam::make(100);
   std::size_t const cap = map.capacity();
-  auto const keys = this->distinct_keys(3 * cap, 4);
-  auto const values = this->values_for(keys, 5);
+  auto const [keys, values] = this->draw(3 * cap, 4);
   std::vector<warp::insert_outcome> outcomes(keys.size());
   EXPECT_EQ(map.insert(keys.begin(), keys.end(), values.begin(), outcomes.data()), cap);
   EXPECT_TRUE(map.status().no_room());
@@ -149,9 +167,7 @@ TYPED_TEST(MapBasic, EraseThenReinsertAndTombstonesStayBounded) {
   using K = typename TypeParam::key;
   using V = typename TypeParam::value;
   auto map = TypeParam::make(2000);
-  auto const keys = this->distinct_keys(1500, 8);
-  auto const values = this->values_for(keys, 9);
-  map.insert(keys.begin(), keys.end(), values.begin());
+  auto const [keys, values] = this->fill(map, 1500, 8);
   std::vector<K> gone(keys.begin(), keys.begin() + 700), kept(keys.begin() + 700, keys.end());
   EXPECT_EQ(map.erase(gone.begin(), gone.end()), gone.size());
   EXPECT_EQ(map.erase(gone.begin(), gone.end()), 0u);  // already erased
@@ -168,9 +184,7 @@ TYPED_TEST(MapBasic, EraseThenReinsertAndTombstonesStayBounded) {
   for (std::size_t i = 0; i < gone.size(); ++i) { ASSERT_EQ(found[i], new_values[i]); }
   // Many erase/insert cycles: tombstones never exceed a quarter of the table plus one batch.
   for (int cycle = 0; cycle < 10; ++cycle) {
-    auto const fresh = this->distinct_keys(300, 100 + cycle);
-    auto const fv = this->values_for(fresh, 11);
-    map.insert(fresh.begin(), fresh.end(), fv.begin());
+    auto const fresh = this->fill(map, 300, 100 + cycle).keys;
     map.erase(fresh.begin(), fresh.end());
     EXPECT_LE(map.tombstones(), map.capacity() / 4 + fresh.size());
   }
@@ -183,9 +197,7 @@ TYPED_TEST(MapBasic, EraseThenReinsertAndTombstonesStayBounded) {
 TYPED_TEST(MapBasic, RehashGrowthKeepsEverything) {
   using V = typename TypeParam::value;
   auto map = TypeParam::make(1000);
-  auto const keys = this->distinct_keys(map.capacity() * 9 / 10, 12);
-  auto const values = this->values_for(keys, 13);
-  map.insert(keys.begin(), keys.end(), values.begin());
+  auto const [keys, values] = this->fill(map, map.capacity() * 9 / 10, 12);
   std::size_t const old_capacity = map.capacity();
   map.rehash(3 * old_capacity + 7);
   EXPECT_GE(map.capacity(), 3 * old_capacity + 7);
@@ -209,9 +221,7 @@ TYPED_TEST(MapBasic, RetrieveAllAndForEachVisitEveryPairOnce) {
   using K = typename TypeParam::key;
   using V = typename TypeParam::value;
   auto map = TypeParam::make(3000);
-  auto const keys = this->distinct_keys(2000, 14);
-  auto const values = this->values_for(keys, 15);
-  map.insert(keys.begin(), keys.end(), values.begin());
+  auto const [keys, values] = this->fill(map, 2000, 14);
   std::vector<K> out_keys(map.size());
   std::vector<V> out_values(map.size());
   ASSERT_EQ(map.retrieve_all(out_keys.data(), out_values.data()), keys.size());
@@ -268,8 +278,7 @@ TYPED_TEST(MapBasic, AsyncTwinsBackendArraysAndIterators) {
 TYPED_TEST(MapBasic, WithoutErasedSentinelEverythingButEraseWorks) {
   using V = typename TypeParam::value;
   auto map = TypeParam::make(300, false);
-  auto const keys = this->distinct_keys(200, 16);
-  auto const values = this->values_for(keys, 17);
+  auto const [keys, values] = this->draw(200, 16);
   EXPECT_EQ(map.insert_or_assign(keys.begin(), keys.end(), values.begin()), 200u);
   std::vector<V> found(200);
   EXPECT_EQ(map.find(keys.data(), keys.data() + 200, found.data()), 200u);

@@ -323,38 +323,34 @@ class single_value_map {
   template <class KeyIt, class ValueIt, class OnPresent>
   std::size_t upsert(char const* op, KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes,
                      OnPresent on_present, detail::completion mode, cuda::stream_ref stream) {
-    engine_type const engine = engine_;
     return static_cast<std::size_t>(detail::run_keyed_pairs<tile_size>(
         detail::executor{backend_, stream}, op, first, last, values, outcomes, mode,
         [&](auto keys, auto vals, insert_outcome* out) {
-          return detail::upsert_fn<engine_type, decltype(keys), decltype(vals), OnPresent>{engine, keys, vals,
+          return detail::upsert_fn<engine_type, decltype(keys), decltype(vals), OnPresent>{{engine_, keys}, vals,
                                                                                          on_present, out};
         }));
   }
 
   template <class KeyIt>
   std::size_t lookup(KeyIt first, KeyIt last, Value* out, detail::completion mode, cuda::stream_ref stream) const {
-    engine_type const engine = engine_;
     return static_cast<std::size_t>(detail::run_keyed<tile_size>(
         detail::executor{backend_, stream}, "find", first, last, out, true, mode,
-        [&](auto keys, Value* values) { return detail::find_fn<engine_type, decltype(keys), Value*>{engine, keys, values}; }));
+        [&](auto keys, Value* values) { return detail::find_fn<engine_type, decltype(keys), Value*>{{engine_, keys}, values}; }));
   }
 
   template <class KeyIt>
   std::size_t presence(KeyIt first, KeyIt last, bool* out, detail::completion mode, cuda::stream_ref stream) const {
-    engine_type const engine = engine_;
     return static_cast<std::size_t>(detail::run_keyed<tile_size>(
         detail::executor{backend_, stream}, "contains", first, last, out, true, mode,
-        [&](auto keys, bool* flags) { return detail::contains_fn<engine_type, decltype(keys)>{engine, keys, flags}; }));
+        [&](auto keys, bool* flags) { return detail::contains_fn<engine_type, decltype(keys)>{{engine_, keys}, flags}; }));
   }
 
   template <class KeyIt>
   std::size_t remove(KeyIt first, KeyIt last, detail::completion mode, cuda::stream_ref stream) {
     require_erase();
-    engine_type const engine = engine_;
     return static_cast<std::size_t>(detail::run_keyed<tile_size>(
         detail::executor{backend_, stream}, "erase", first, last, static_cast<bool*>(nullptr), false, mode,
-        [&](auto keys, bool*) { return detail::erase_fn<engine_type, decltype(keys)>{engine, keys}; }));
+        [&](auto keys, bool*) { return detail::erase_fn<engine_type, decltype(keys)>{{engine_, keys}}; }));
   }
 
   backend backend_;

@@ -8,12 +8,10 @@
 #if defined(__CUDACC__)
 #define WARP_CUDA_ENABLED 1
 #define WARP_HD __host__ __device__
-#define WARP_DEVICE __device__
 #define WARP_FORCEINLINE __forceinline__
 #else
 #define WARP_CUDA_ENABLED 0
 #define WARP_HD
-#define WARP_DEVICE
 #define WARP_FORCEINLINE inline __attribute__((always_inline))
 #endif
 

@@ -58,10 +58,4 @@ class cuda_error : public error {
   int code;
 };
 
-namespace detail {
-inline void require(bool condition, std::string const& message) {
-  if (!condition) { throw invalid_argument(message); }
-}
-}  // namespace detail
-
 }  // namespace warp

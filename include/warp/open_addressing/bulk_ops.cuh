@@ -13,60 +13,59 @@
 
 namespace warp::detail {
 
-template <class Engine, class KeyIt, class ValueIt, class OnPresent>
-struct upsert_fn {
+/// What every key-driven functor shares: the engine, the keys, and the prefetch the host loop
+/// issues a few items ahead (see for_each_item).
+template <class Engine, class KeyIt>
+struct keyed_items {
   Engine engine;
   KeyIt keys;
+  WARP_HD void prefetch(std::size_t i) const { engine.prefetch(keys[i]); }
+  WARP_HD typename Engine::key_type key(std::size_t i) const {
+    return static_cast<typename Engine::key_type>(keys[i]);
+  }
+};
+
+template <class Engine, class KeyIt, class ValueIt, class OnPresent>
+struct upsert_fn : keyed_items<Engine, KeyIt> {
   ValueIt values;
   OnPresent on_present;
   insert_outcome* outcomes;  // optional
-  WARP_HD void prefetch(std::size_t i) const { engine.prefetch(keys[i]); }
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    typename Engine::key_type const k = keys[i];
     typename Engine::value_type const v = values[i];
-    insert_outcome const o = engine.upsert(tile, k, v, on_present);
+    insert_outcome const o = this->engine.upsert(tile, this->key(i), v, on_present);
     if (outcomes != nullptr && tile.thread_rank() == 0) { outcomes[i] = o; }
     return o == insert_outcome::inserted ? 1u : 0u;
   }
 };
 
 template <class Engine, class KeyIt, class OutIt>
-struct find_fn {
-  Engine engine;
-  KeyIt keys;
+struct find_fn : keyed_items<Engine, KeyIt> {
   OutIt out;
-  WARP_HD void prefetch(std::size_t i) const { engine.prefetch(keys[i]); }
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    auto const r = engine.find(tile, static_cast<typename Engine::key_type>(keys[i]));
+    auto const r = this->engine.find(tile, this->key(i));
     if (tile.thread_rank() == 0) { out[i] = r.value; }
     return r.found ? 1u : 0u;
   }
 };
 
 template <class Engine, class KeyIt>
-struct contains_fn {
-  Engine engine;
-  KeyIt keys;
+struct contains_fn : keyed_items<Engine, KeyIt> {
   bool* out;
-  WARP_HD void prefetch(std::size_t i) const { engine.prefetch(keys[i]); }
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    bool const found = engine.find(tile, static_cast<typename Engine::key_type>(keys[i])).found;
+    bool const found = this->engine.find(tile, this->key(i)).found;
     if (tile.thread_rank() == 0) { out[i] = found; }
     return found ? 1u : 0u;
   }
 };
 
 template <class Engine, class KeyIt>
-struct erase_fn {
-  Engine engine;
-  KeyIt keys;
-  WARP_HD void prefetch(std::size_t i) const { engine.prefetch(keys[i]); }
+struct erase_fn : keyed_items<Engine, KeyIt> {
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    return engine.erase(tile, static_cast<typename Engine::key_type>(keys[i])) ? 1u : 0u;
+    return this->engine.erase(tile, this->key(i)) ? 1u : 0u;
   }
 };
 
