@@ -1,36 +1,58 @@
 #!/usr/bin/env bash
 # Runs on the device machine, from the repository root, with build-gpu/ carried over:
-# every test binary directly, one compute-sanitizer pass, the examples, then the benchmarks with
-# JSON output into $OUT. Prints progress; keeps going after a failure and reports it at the end.
+# every test binary directly, compute-sanitizer passes, the examples, then the benchmarks with
+# JSON output into $OUT. Every step has a time limit, so that a hang in never-run device code
+# costs minutes, not the whole lease; it keeps going after a failure and reports it at the end.
+# At most 8 files come back from $OUT, so logs are collected into a few files.
 set -uo pipefail
 OUT=${OUT:-/tmp/warp-out}
 mkdir -p "$OUT"
 export PATH="/usr/local/cuda/bin:$PATH"
 export LD_LIBRARY_PATH="$PWD/build-gpu/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+TEST_LIMIT=${TEST_LIMIT:-120}
+BENCH_LIMIT=${BENCH_LIMIT:-170}
 status=0
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/gpu.txt"
+log="$OUT/tests.log"
+step() {  # step <limit-seconds> <command...>: runs it, appends to $log, prints the tail
+  local limit=$1; shift
+  echo "== $*" | tee -a "$log"
+  local start=$SECONDS
+  timeout "$limit" "$@" >> "$log" 2>&1
+  local rc=$?
+  echo "-- rc=$rc in $((SECONDS - start)) s" | tee -a "$log"
+  [ $rc -eq 0 ] || { echo "FAILED: $*" | tee -a "$log"; status=1; }
+}
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv | tee -a "$log"
 
 for t in build-gpu/tests/test_*; do
-  [ -x "$t" ] || continue
-  echo "== $t"
-  "$t" --gtest_brief=1 > "$OUT/$(basename "$t").log" 2>&1 || { echo "FAILED: $t"; status=1; }
-  tail -n 3 "$OUT/$(basename "$t").log"
+  [ -x "$t" ] && [ -f "$t" ] || continue
+  step "$TEST_LIMIT" "$t" --gtest_brief=1
+  grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$log" | tail -n 3
 done
 
-echo "== compute-sanitizer (memcheck) on test_map_device_ref"
-compute-sanitizer --tool memcheck --error-exitcode 9 build-gpu/tests/test_map_device_ref --gtest_brief=1 \
-  > "$OUT/sanitizer.log" 2>&1 || { echo "FAILED: compute-sanitizer"; status=1; }
-tail -n 5 "$OUT/sanitizer.log"
+echo "== compute-sanitizer memcheck" | tee -a "$log"
+for t in test_map_device_ref test_map_basic; do
+  filter='*'; [ "$t" = test_map_basic ] && filter='*cuda*'
+  echo "== memcheck $t" >> "$OUT/sanitizer.log"
+  timeout "$TEST_LIMIT" compute-sanitizer --tool memcheck --error-exitcode 9 build-gpu/tests/$t \
+    --gtest_brief=1 --gtest_filter="$filter" >> "$OUT/sanitizer.log" 2>&1
+  rc=$?; echo "memcheck $t rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
+done
+tail -n 4 "$OUT/sanitizer.log"
 
 for e in build-gpu/examples/example_*; do
-  echo "== $e"; "$e" || { echo "FAILED: $e"; status=1; }
+  step 60 "$e"
 done
 
 echo "== benchmarks"
-for b in build-gpu/benchmarks/bench_*; do
-  [ -x "$b" ] || continue
-  # CUDA benchmarks only by default (host figures come from the CPU machines); BENCH_FILTER=. for all.
-  "$b" --benchmark_out="$OUT/$(basename "$b").json" --benchmark_out_format=json --benchmark_filter="${BENCH_FILTER:-svm/cuda}" \
-    || { echo "FAILED: $b"; status=1; }
+# CUDA benchmarks by default (host figures come from the CPU machines), one JSON per key width so
+# that a time limit on one keeps the other; BENCH_FILTER overrides the prefix.
+for width in u32_u32 u64_u64; do
+  timeout "$BENCH_LIMIT" build-gpu/benchmarks/bench_single_value_map \
+    --benchmark_out="$OUT/svm_${width}.json" --benchmark_out_format=json \
+    --benchmark_filter="${BENCH_FILTER:-svm/cuda}/${width}/" 2>&1 | tee -a "$OUT/bench.log" | grep -E '^(svm|roofline|ERROR)' | cut -c1-150
+  rc=${PIPESTATUS[0]}; echo "bench $width rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
 done
+echo "overall status=$status"
 exit $status
