@@ -70,7 +70,8 @@ struct alignas(16) u128_words {
 };
 
 /// Relaxed atomic load of a 4- or 8-byte object; a 16-byte object is loaded as two 8-byte halves
-/// (each half atomic), which the engine only does for keys that never change while present.
+/// (each half atomic, the pair not): a read racing with a 16-byte CAS may tear, which callers must
+/// allow for (see probing_engine::load_key and atomic_load_exact).
 template <class T>
 WARP_HD WARP_FORCEINLINE T atomic_load(T const* address) noexcept {
   if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
@@ -142,6 +143,25 @@ WARP_HD WARP_FORCEINLINE bool atomic_cas(T* address, T& expected, T const& desir
     return swapped;
 #endif
   }
+}
+
+/// The value at a 16-byte location read as one atomic access: a compare-and-swap that expects
+/// `guess` and, when it matches, writes the same bytes back (so memory is unchanged either way).
+/// Costs an atomic; the engine uses it only to confirm a two-halves read that may have torn.
+template <class T>
+WARP_HD WARP_FORCEINLINE T atomic_load_exact(T* address, T const& guess) noexcept {
+  static_assert(sizeof(T) == 16, "atomic_load_exact is for 16-byte objects");
+  T found = guess;
+  (void)atomic_cas(address, found, guess);
+  return found;
+}
+
+/// True when two 16-byte objects agree in their low or in their high 8 bytes.
+template <class T>
+WARP_HD WARP_FORCEINLINE bool shares_a_half(T const& a, T const& b) noexcept {
+  static_assert(sizeof(T) == 16, "shares_a_half compares 16-byte objects");
+  u128_words const x = bit_cast<u128_words>(a), y = bit_cast<u128_words>(b);
+  return x.lo == y.lo || x.hi == y.hi;
 }
 
 }  // namespace warp::detail

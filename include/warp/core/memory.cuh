@@ -39,9 +39,19 @@ inline std::size_t host_free_bytes() {
   return pages > 0 && page_size > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page_size) : 0;
 }
 
+inline std::size_t host_physical_bytes() {
+  long const pages = sysconf(_SC_PHYS_PAGES);
+  long const page_size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page_size) : 0;
+}
+
 inline void* allocate_bytes(backend b, std::size_t bytes, cuda::stream_ref stream) {
   if (bytes == 0) { return nullptr; }
   if (b == backend::host) {
+    // With memory overcommit on, malloc of more than the machine has succeeds and the OOM killer
+    // strikes later, when the table is filled; refuse it here instead, with the numbers.
+    std::size_t const physical = host_physical_bytes();
+    if (physical != 0 && bytes > physical) { throw out_of_memory("host allocation (larger than physical memory)", bytes, host_free_bytes()); }
     // Large tables are probed at random: 2 MiB pages remove most TLB misses, which otherwise cost
     // as much as the cache miss itself. Small arrays only need cache-line alignment.
     constexpr std::size_t huge_page = std::size_t{2} << 20;

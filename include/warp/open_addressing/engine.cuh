@@ -99,14 +99,26 @@ class probing_engine {
     return bitwise_equal(k, empty_key_) || (has_erased_ && bitwise_equal(k, erased_key_));
   }
   /// True when slot `i` holds a key (neither empty nor erased).
-  WARP_HD WARP_FORCEINLINE bool is_filled(std::size_t i) const noexcept {
-    Key const k = atomic_load(slots_[i].key_ptr());
-    return !is_sentinel(k);
-  }
+  WARP_HD WARP_FORCEINLINE bool is_filled(std::size_t i) const noexcept { return !is_sentinel(load_key(i)); }
   WARP_HD WARP_FORCEINLINE bool is_erased(std::size_t i) const noexcept {
-    return has_erased_ && bitwise_equal(atomic_load(slots_[i].key_ptr()), erased_key_);
+    return has_erased_ && bitwise_equal(load_key(i), erased_key_);
   }
-  WARP_HD WARP_FORCEINLINE Key load_key(std::size_t i) const noexcept { return atomic_load(slots_[i].key_ptr()); }
+  /// The key in slot `i`, never a torn one.
+  ///
+  /// A 16-byte key is read as two 8-byte halves (no single-copy-atomic 16-byte load is promised),
+  /// so a read racing with the CAS that fills or erases the slot can return half of the old key
+  /// and half of the new. Within one phase (inserts only, or erases only) a slot's key changes only
+  /// between a sentinel and a key, so a torn read always carries a half of a sentinel: only reads
+  /// that share a half with a sentinel (and, when the two sentinels share a half, exact sentinels)
+  /// are confirmed with one atomic 16-byte access. Keys that share no half with the sentinels, the
+  /// common case, cost nothing extra.
+  WARP_HD WARP_FORCEINLINE Key load_key(std::size_t i) const noexcept {
+    Key k = atomic_load(slots_[i].key_ptr());
+    if constexpr (sizeof(Key) == 16) {
+      if (may_be_torn(k)) { k = atomic_load_exact(slots_[i].key_ptr(), k); }
+    }
+    return k;
+  }
   WARP_HD WARP_FORCEINLINE Value load_value(std::size_t i) const noexcept {
     return atomic_load(slots_[i].value_ptr());
   }
@@ -245,7 +257,7 @@ class probing_engine {
       load_slots(slots_ + base, bucket);
       for (std::size_t j = 0; j < N; ++j) { keys[j] = bucket[j].key(); }
     } else {
-      for (std::size_t j = 0; j < N; ++j) { keys[j] = atomic_load(slots_[base + j].key_ptr()); }
+      for (std::size_t j = 0; j < N; ++j) { keys[j] = load_key(base + j); }
     }
   }
 
@@ -272,7 +284,7 @@ class probing_engine {
         }
       } else {
         for (std::uint32_t j = 0; j < per_lane; ++j) {
-          Key const k = atomic_load(slots_[base + j].key_ptr());
+          Key const k = load_key(base + j);
           if (match < 0 && bitwise_equal(k, key)) { match = static_cast<int>(j); }
           has_empty |= bitwise_equal(k, empty_key_);
         }
@@ -287,6 +299,17 @@ class probing_engine {
     return {false, 0, empty_value_};
   }
   static constexpr int max_value_wait = 1 << 16;
+
+  WARP_HD WARP_FORCEINLINE bool may_be_torn(Key const& k) const noexcept {
+    if constexpr (sizeof(Key) == 16) {
+      bool const erased_in_use = has_erased_;
+      if (is_sentinel(k)) { return erased_in_use && shares_a_half(empty_key_, erased_key_); }
+      return shares_a_half(k, empty_key_) || (erased_in_use && shares_a_half(k, erased_key_));
+    } else {
+      (void)k;
+      return false;
+    }
+  }
 
   // 1: the slot now holds (key, value); 2: another thread stored `key` there first (on_present was
   // applied); 0: another key took the slot.
@@ -311,7 +334,7 @@ class probing_engine {
       }
       return 0;
     } else {
-      Key expected = atomic_load(s->key_ptr());
+      Key expected = load_key(i);
       if (!is_sentinel(expected)) {
         if (bitwise_equal(expected, key)) {
           update_present(i, value, on_present);
