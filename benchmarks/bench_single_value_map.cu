@@ -226,9 +226,12 @@ int main(int argc, char** argv) {
   if (std::getenv("OMP_NUM_THREADS") == nullptr) { omp_set_num_threads(1); }
   register_map<std::uint32_t, std::uint32_t, warp::linear_probing<1, 1>>("u32_u32");
   register_map<std::uint32_t, std::uint32_t, warp::linear_probing<4, 2>>("u32_u32");
+  register_map<std::uint32_t, std::uint32_t, warp::linear_probing<2, 2>>("u32_u32");  // one 32-byte sector
   register_map<std::uint32_t, std::uint32_t, warp::double_hashing<8, 1>>("u32_u32");
   register_map<std::uint64_t, std::uint64_t, warp::linear_probing<1, 1>>("u64_u64");
   register_map<std::uint64_t, std::uint64_t, warp::linear_probing<4, 2>>("u64_u64");
+  register_map<std::uint64_t, std::uint64_t, warp::linear_probing<1, 2>>("u64_u64");  // one 32-byte sector
+  register_map<std::uint64_t, std::uint64_t, warp::linear_probing<2, 1>>("u64_u64");
   register_map<std::uint64_t, std::uint64_t, warp::double_hashing<8, 1>>("u64_u64");
 #if WARP_CUDA_ENABLED
   if (warp::cuda_available()) {

@@ -44,7 +44,7 @@ struct find_fn : keyed_items<Engine, KeyIt> {
   OutIt out;
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    auto const r = this->engine.find(tile, this->key(i));
+    auto const r = this->engine.template find<slot_reads::read_only>(tile, this->key(i));
     if (tile.thread_rank() == 0) { out[i] = r.value; }
     return r.found ? 1u : 0u;
   }
@@ -55,7 +55,7 @@ struct contains_fn : keyed_items<Engine, KeyIt> {
   bool* out;
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    bool const found = this->engine.find(tile, this->key(i)).found;
+    bool const found = this->engine.template find<slot_reads::read_only>(tile, this->key(i)).found;
     if (tile.thread_rank() == 0) { out[i] = found; }
     return found ? 1u : 0u;
   }

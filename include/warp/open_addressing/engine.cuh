@@ -215,10 +215,12 @@ class probing_engine {
     }
   }
 
-  template <class Tile>
+  /// `Reads`: slot_reads::read_only only where nothing writes the table during the call (bulk
+  /// lookups); device refs keep the default.
+  template <slot_reads Reads = slot_reads::concurrent, class Tile>
   WARP_HD find_result<Value> find(Tile const& tile, Key const& key) const noexcept {
     if (is_sentinel(key)) { return {false, empty_value_}; }
-    located const at = locate(tile, key);
+    located const at = locate<Reads>(tile, key);
     if (!at.found) { return {false, empty_value_}; }
     if constexpr (layout::packed) {
       return {true, at.value};
@@ -262,7 +264,7 @@ class probing_engine {
   }
 
   // Walks the probe sequence until the key or an empty slot; tombstones are stepped over.
-  template <class Tile>
+  template <slot_reads Reads = slot_reads::concurrent, class Tile>
   WARP_HD located locate(Tile const& tile, Key const& key) const noexcept {
     constexpr std::uint32_t per_lane = window_size / Tile::num_threads();
     std::uint32_t const lane = tile.thread_rank();
@@ -274,7 +276,7 @@ class probing_engine {
       Value v = empty_value_;
       if constexpr (layout::packed) {
         slot_type bucket[per_lane];
-        load_slots(slots_ + base, bucket);  // keys and values in one go
+        load_slots<Reads>(slots_ + base, bucket);  // keys and values in one go
         for (std::uint32_t j = 0; j < per_lane; ++j) {
           Key const k = bucket[j].key();
           bool const take = match < 0 && bitwise_equal(k, key);
