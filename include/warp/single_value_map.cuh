@@ -201,16 +201,33 @@ class single_value_map {
   }
 
   /// Copies all pairs (in no particular order) to the output arrays, which must hold size()
-  /// entries. Returns the number written.
+  /// entries (values_out may be null: keys only). Returns the number written.
   std::size_t retrieve_all(Key* keys_out, Value* values_out, cuda::stream_ref stream = default_stream()) const {
-    std::size_t const n = size(stream);
-    detail::output_view<Key> keys{backend_, keys_out, n, "retrieve_all: keys output", stream};
-    detail::output_view<Value> values{backend_, values_out, n, "retrieve_all: values output", stream};
+    return retrieve_if(detail::keep_all{}, keys_out, values_out, stream);
+  }
+
+  /// Number of stored pairs for which keep(key, value) holds (a __host__ __device__ callable).
+  template <class Keep>
+  [[nodiscard]] std::size_t count_if(Keep keep, cuda::stream_ref stream = default_stream()) const {
+    return static_cast<std::size_t>(detail::count_items<1>(detail::executor{backend_, stream}, capacity(),
+                                                           detail::count_if_fn<engine_type, Keep>{engine_, keep}));
+  }
+
+  /// Copies the pairs for which keep(key, value) holds (in no particular order) to the output
+  /// arrays, which must hold count_if(keep) entries (values_out may be null). Returns the number
+  /// written.
+  template <class Keep>
+  std::size_t retrieve_if(Keep keep, Key* keys_out, Value* values_out, cuda::stream_ref stream = default_stream()) const {
+    std::size_t const n = count_if(keep, stream);
+    detail::output_view<Key> keys{backend_, keys_out, n, "retrieve: keys output", stream};
+    detail::output_view<Value> values{backend_, values_out, values_out != nullptr ? n : 0, "retrieve: values output", stream};
     detail::buffer<unsigned long long> position{backend_, 1, stream};
     unsigned long long const zero = 0;
     detail::copy_bytes(backend_, position.data(), &zero, sizeof(zero), stream);
     detail::for_each_item<1>(detail::executor{backend_, stream}, capacity(),
-                             detail::retrieve_all_fn<engine_type>{engine_, keys.get(), values.get(), position.data()});
+                             detail::retrieve_if_fn<engine_type, Keep>{engine_, keys.get(),
+                                                                       values_out != nullptr ? values.get() : nullptr,
+                                                                       position.data(), keep});
     keys.finish(stream);
     values.finish(stream);
     detail::synchronize(backend_, stream);

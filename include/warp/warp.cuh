@@ -8,4 +8,6 @@
 #include <warp/core/sentinels.cuh>
 #include <warp/hash/hash.cuh>
 #include <warp/open_addressing/probing.cuh>
+#include <warp/counting_map.cuh>
+#include <warp/hash_set.cuh>
 #include <warp/single_value_map.cuh>

@@ -17,4 +17,12 @@ struct maximum {
   template <class T>
   WARP_HD WARP_FORCEINLINE T operator()(T const& a, T const& b) const noexcept { return a < b ? b : a; }
 };
+/// a + b, clamped to `limit` (no wrap-around for unsigned counts); for counts, a, b >= 0.
+template <class T>
+struct saturating_plus {
+  T limit;
+  WARP_HD WARP_FORCEINLINE T operator()(T const& a, T const& b) const noexcept {
+    return (b >= limit || a >= limit - b) ? limit : a + b;
+  }
+};
 }  // namespace warp::op

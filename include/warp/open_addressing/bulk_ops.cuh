@@ -93,20 +93,42 @@ struct clear_fn {
   }
 };
 
-/// Copies every stored pair to two output arrays, in no particular order.
-template <class Engine>
-struct retrieve_all_fn {
+/// Predicate of retrieve_all: every stored pair.
+struct keep_all {
+  template <class K, class V>
+  WARP_HD constexpr bool operator()(K const&, V const&) const noexcept { return true; }
+};
+
+/// Copies the stored pairs for which keep(key, value) holds to the output arrays, in no particular
+/// order (values_out may be null: keys only).
+template <class Engine, class Keep = keep_all>
+struct retrieve_if_fn {
   Engine engine;
   typename Engine::key_type* keys_out;
   typename Engine::value_type* values_out;
   unsigned long long* position;
+  Keep keep{};
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
     if (!engine.is_filled(i)) { return 0; }
+    auto const k = engine.load_key(i);
+    auto const v = engine.load_value(i);
+    if (!keep(k, v)) { return 0; }
     unsigned long long const p = claim_output_position(position);
-    keys_out[p] = engine.load_key(i);
-    values_out[p] = engine.load_value(i);
+    keys_out[p] = k;
+    if (values_out != nullptr) { values_out[p] = v; }
     return 1;
+  }
+};
+
+/// Counts the stored pairs for which keep(key, value) holds.
+template <class Engine, class Keep>
+struct count_if_fn {
+  Engine engine;
+  Keep keep;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    return engine.is_filled(i) && keep(engine.load_key(i), engine.load_value(i)) ? 1u : 0u;
   }
 };
 

@@ -79,6 +79,8 @@ class probing_engine {
   using hasher = typename Probing::template hasher<Key>;
   static constexpr int window_size = Probing::window_size;
   static constexpr int tile_size = Probing::tile_size;
+  /// False for key-only tables (hash_set): their slots hold just the key.
+  static constexpr bool has_value = !std::is_same_v<Value, no_value>;
 
   probing_engine() = default;
   probing_engine(slot_type* slots, std::size_t num_windows, Key empty, Key erased, bool has_erased,
@@ -120,7 +122,12 @@ class probing_engine {
     return k;
   }
   WARP_HD WARP_FORCEINLINE Value load_value(std::size_t i) const noexcept {
-    return atomic_load(slots_[i].value_ptr());
+    if constexpr (has_value) {
+      return atomic_load(slots_[i].value_ptr());
+    } else {
+      (void)i;
+      return {};
+    }
   }
 
   /// Sets sticky status bits (reads first so that a flood of failures does not serialize).
@@ -222,7 +229,7 @@ class probing_engine {
     if (is_sentinel(key)) { return {false, empty_value_}; }
     located const at = locate<Reads>(tile, key);
     if (!at.found) { return {false, empty_value_}; }
-    if constexpr (layout::packed) {
+    if constexpr (layout::packed || !has_value) {
       return {true, at.value};
     } else {
       Value const v = atomic_load(slots_[at.index].value_ptr());
@@ -294,7 +301,12 @@ class probing_engine {
       std::uint32_t const match_mask = tile.ballot(match >= 0);
       if (match_mask != 0) {
         std::uint32_t const src = lowest_lane(match_mask);
-        return {true, tile.shfl(base + static_cast<std::size_t>(match), src), tile.shfl(v, src)};
+        std::size_t const index = tile.shfl(base + static_cast<std::size_t>(match), src);
+        if constexpr (has_value) {
+          return {true, index, tile.shfl(v, src)};
+        } else {
+          return {true, index, v};
+        }
       }
       if (tile.any(has_empty)) { break; }
     }
@@ -345,7 +357,7 @@ class probing_engine {
         return 0;
       }
       if (atomic_cas(s->key_ptr(), expected, key)) {
-        atomic_store(s->value_ptr(), value);
+        if constexpr (has_value) { atomic_store(s->value_ptr(), value); }
         return 1;
       }
       if (bitwise_equal(expected, key)) {
@@ -397,7 +409,7 @@ class probing_engine {
   WARP_HD bool erase_slot(std::size_t i, Key const& key) const noexcept {
     slot_type* s = slots_ + i;
     if constexpr (layout::packed) {
-      slot_type expected = slot_type::make(key, atomic_load(s->value_ptr()));
+      slot_type expected = slot_type::make(key, load_value(i));
       for (;;) {
         if (cas_slot(s, expected, slot_type::make(erased_key_, empty_value_))) { return true; }
         if (!bitwise_equal(expected.key(), key)) { return false; }  // another erase won
@@ -405,7 +417,7 @@ class probing_engine {
     } else {
       Key expected = key;
       if (!atomic_cas(s->key_ptr(), expected, erased_key_)) { return false; }
-      atomic_store(s->value_ptr(), empty_value_);
+      if constexpr (has_value) { atomic_store(s->value_ptr(), empty_value_); }
       return true;
     }
   }

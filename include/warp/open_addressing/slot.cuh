@@ -22,6 +22,11 @@ namespace warp::detail {
 
 constexpr std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
 
+/// The value type of key-only tables (hash_set): a slot then holds just the key (4, 8 or 16 bytes).
+struct no_value {
+  WARP_HD constexpr bool operator==(no_value) const noexcept { return true; }
+};
+
 template <class Key, class Value>
 struct slot_layout {
   static_assert(std::is_trivially_copyable_v<Key>, "keys must be trivially copyable");
@@ -36,6 +41,17 @@ struct slot_layout {
   static constexpr bool packed = used_bytes <= (WARP_HAS_CAS128 ? 16 : 8);
   static constexpr std::size_t size = used_bytes <= 8 ? 8 : round_up(used_bytes, 16);
   static constexpr std::size_t alignment = size <= 16 ? size : 16;
+};
+
+template <class Key>
+struct slot_layout<Key, no_value> {
+  static_assert(std::is_trivially_copyable_v<Key>, "keys must be trivially copyable");
+  static_assert(sizeof(Key) == 4 || sizeof(Key) == 8 || sizeof(Key) == 16, "keys must be 4, 8 or 16 bytes");
+  static constexpr std::size_t value_offset = sizeof(Key);
+  static constexpr std::size_t used_bytes = sizeof(Key);
+  static constexpr bool packed = used_bytes <= (WARP_HAS_CAS128 ? 16 : 8);
+  static constexpr std::size_t size = sizeof(Key);
+  static constexpr std::size_t alignment = size;
 };
 
 template <class Key, class Value>
@@ -60,9 +76,27 @@ struct alignas(slot_layout<Key, Value>::alignment) slot {
   }
 };
 
+/// A key-only slot: the key is the whole slot.
+template <class Key>
+struct alignas(slot_layout<Key, no_value>::alignment) slot<Key, no_value> {
+  using layout = slot_layout<Key, no_value>;
+  unsigned char bytes[layout::size];
+
+  WARP_HD WARP_FORCEINLINE static slot make(Key const& k, no_value) noexcept {
+    slot s;
+    std::memcpy(s.bytes, &k, sizeof(Key));
+    return s;
+  }
+  WARP_HD WARP_FORCEINLINE Key* key_ptr() noexcept { return reinterpret_cast<Key*>(bytes); }
+  WARP_HD WARP_FORCEINLINE Key key() const noexcept { Key k; std::memcpy(&k, bytes, sizeof(Key)); return k; }
+  WARP_HD WARP_FORCEINLINE no_value value() const noexcept { return {}; }
+};
+
 /// The machine word a packed slot is swapped as.
 template <std::size_t Size>
 struct packed_word;
+template <>
+struct packed_word<4> { using type = std::uint32_t; };
 template <>
 struct packed_word<8> { using type = unsigned long long; };
 template <>
@@ -74,7 +108,9 @@ struct packed_word<16> { using type = u128_words; };
 template <class Key, class Value>
 WARP_HD WARP_FORCEINLINE slot<Key, Value> load_slot(slot<Key, Value> const* address) noexcept {
   static_assert(slot_layout<Key, Value>::packed, "load_slot reads packed slots");
-  if constexpr (slot_layout<Key, Value>::size == 8) {
+  if constexpr (slot_layout<Key, Value>::size == 4) {
+    return bit_cast<slot<Key, Value>>(atomic_load(reinterpret_cast<std::uint32_t const*>(address)));
+  } else if constexpr (slot_layout<Key, Value>::size == 8) {
     return bit_cast<slot<Key, Value>>(atomic_load(reinterpret_cast<unsigned long long const*>(address)));
   } else {
 #if WARP_DEVICE_COMPILATION
@@ -113,6 +149,12 @@ WARP_HD WARP_FORCEINLINE void load_slots(slot<Key, Value> const* address, slot<K
       }
     }
     std::memcpy(out, words, bytes);
+  } else if constexpr (Reads == slot_reads::read_only && sizeof(slot<Key, Value>) == 4) {
+    for (std::size_t j = 0; j < N; ++j) {
+      std::uint32_t w;
+      asm("ld.global.nc.u32 %0, [%1];" : "=r"(w) : "l"(address + j));
+      out[j] = bit_cast<slot<Key, Value>>(w);
+    }
   } else if constexpr (Reads == slot_reads::read_only && sizeof(slot<Key, Value>) == 8) {
     for (std::size_t j = 0; j < N; ++j) {
       unsigned long long w;
