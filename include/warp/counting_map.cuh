@@ -31,6 +31,32 @@ struct max_count {
   Count value;
 };
 
+namespace detail {
+template <class Key, class Count>
+struct count_at_least {
+  Count k;
+  WARP_HD bool operator()(Key const&, Count const& c) const noexcept { return c >= k; }
+};
+
+/// Reads counts from `it`, clamped to `limit` (a saturating map clamps a new key's first amount).
+template <class It, class Count>
+struct clamp_iterator {
+  using iterator_category = std::random_access_iterator_tag;
+  using value_type = Count;
+  using difference_type = std::ptrdiff_t;
+  using pointer = Count const*;
+  using reference = Count;
+  It it;
+  Count limit;
+  WARP_HD Count operator[](difference_type i) const {
+    Count const c = static_cast<Count>(it[i]);
+    return c < limit ? c : limit;
+  }
+  WARP_HD Count operator*() const { return (*this)[0]; }
+  WARP_HD clamp_iterator operator+(difference_type d) const { return {it + d, limit}; }
+};
+}  // namespace detail
+
 template <class Key, class Count = std::uint32_t, class Probing = linear_probing<4, 2>>
 class counting_map {
   static_assert(std::is_arithmetic_v<Count> && (sizeof(Count) == 4 || sizeof(Count) == 8),
@@ -93,12 +119,12 @@ class counting_map {
 
   /// Number of distinct keys seen at least `k` times.
   [[nodiscard]] std::size_t count_at_least(Count k, cuda::stream_ref stream = default_stream()) const {
-    return table_.count_if(at_least{k}, stream);
+    return table_.count_if(detail::count_at_least<Key, Count>{k}, stream);
   }
   /// Writes the keys seen at least `k` times and their counts (in no particular order; counts_out
   /// may be null). The outputs must hold count_at_least(k) entries. Returns the number written.
   std::size_t retrieve_at_least(Count k, Key* keys_out, Count* counts_out, cuda::stream_ref stream = default_stream()) const {
-    return table_.retrieve_if(at_least{k}, keys_out, counts_out, stream);
+    return table_.retrieve_if(detail::count_at_least<Key, Count>{k}, keys_out, counts_out, stream);
   }
   /// Every (key, count) pair; the outputs must hold size() entries.
   std::size_t retrieve_all(Key* keys_out, Count* counts_out, cuda::stream_ref stream = default_stream()) const {
@@ -130,29 +156,6 @@ class counting_map {
     return limit.value;
   }
 
-  struct at_least {
-    Count k;
-    WARP_HD bool operator()(Key const&, Count const& c) const noexcept { return c >= k; }
-  };
-
-  /// With saturation, a new key's first amount is clamped too.
-  template <class It>
-  struct clamp_iterator {
-    using iterator_category = std::random_access_iterator_tag;
-    using value_type = Count;
-    using difference_type = std::ptrdiff_t;
-    using pointer = Count const*;
-    using reference = Count;
-    It it;
-    Count limit;
-    WARP_HD Count operator[](difference_type i) const {
-      Count const c = static_cast<Count>(it[i]);
-      return c < limit ? c : limit;
-    }
-    WARP_HD Count operator*() const { return (*this)[0]; }
-    WARP_HD clamp_iterator operator+(difference_type d) const { return {it + d, limit}; }
-  };
-
   template <class KeyIt, class CountIt>
   std::size_t accumulate(KeyIt first, KeyIt last, CountIt amounts, insert_outcome* outcomes, detail::completion mode,
                          cuda::stream_ref stream) {
@@ -166,7 +169,7 @@ class counting_map {
     // freed stream-ordered, after the kernel that reads it.
     std::size_t const n = detail::checked_distance(first, last);
     auto staged = detail::make_input(where(), amounts, n, "add: amounts", stream);
-    return run(clamp_iterator<decltype(staged.get())>{staged.get(), limit_}, op::saturating_plus<Count>{limit_});
+    return run(detail::clamp_iterator<decltype(staged.get()), Count>{staged.get(), limit_}, op::saturating_plus<Count>{limit_});
   }
 
   table_type table_;

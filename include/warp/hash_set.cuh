@@ -19,6 +19,15 @@
 
 namespace warp {
 
+namespace detail {
+/// Adapts a user's f(key) to the map's f(key, value) (kernel arguments cannot be private types).
+template <class Key, class F>
+struct key_visitor {
+  F f;
+  WARP_HD void operator()(Key const& k, no_value) const { f(k); }
+};
+}  // namespace detail
+
 template <class Key, class Probing = linear_probing<4, 2>>
 class hash_set {
   using table_type = single_value_map<Key, detail::no_value, Probing>;
@@ -92,7 +101,7 @@ class hash_set {
   /// Calls f(key) for every key, on the set's backend. Returns the number of keys visited.
   template <class F>
   std::size_t for_each(F f, cuda::stream_ref stream = default_stream()) const {
-    return table_.for_each(key_visitor<F>{f}, stream);
+    return table_.for_each(detail::key_visitor<Key, F>{f}, stream);
   }
 
   void rehash(std::size_t new_capacity, cuda::stream_ref stream = default_stream()) { table_.rehash(new_capacity, stream); }
@@ -112,12 +121,6 @@ class hash_set {
  private:
   static empty_value<detail::no_value> none() noexcept { return empty_value<detail::no_value>{detail::no_value{}}; }
   static detail::constant_iterator<detail::no_value> nothing() noexcept { return {}; }
-
-  template <class F>
-  struct key_visitor {
-    F f;
-    WARP_HD void operator()(Key const& k, detail::no_value) const { f(k); }
-  };
 
   table_type table_;
 };

@@ -8,6 +8,7 @@
 #include <warp/core/sentinels.cuh>
 #include <warp/hash/hash.cuh>
 #include <warp/open_addressing/probing.cuh>
+#include <warp/bloom_filter.cuh>
 #include <warp/counting_map.cuh>
 #include <warp/hash_set.cuh>
 #include <warp/single_value_map.cuh>

@@ -1,0 +1,424 @@
+// warp/bloom_filter.cuh: an owning blocked Bloom filter, on the GPU or the host.
+//
+// Each key sets `hashes` bits inside one block of BlockBytes (32, 64 or 128 bytes), so add and
+// contains touch one block; on the CUDA backend a cooperative tile of BlockBytes / 16 lanes handles
+// a key, one 16-byte piece of the block per lane. No false negatives; the false-positive rate is
+// predicted by predicted_false_positive_rate() (see bloom/block_pattern.cuh for the model).
+//
+//   warp::bloom_filter<std::uint64_t> filter{warp::bloom_sizing{n, 0.01}};   // 1 % at n keys
+//   filter.add(keys, keys + n);
+//   filter.contains(queries, queries + m, flags);
+//   filter.save("kmers.bloom");  auto again = warp::bloom_filter<std::uint64_t>::load("kmers.bloom");
+#pragma once
+
+#include <cerrno>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <unistd.h>
+
+#include <cuda/stream_ref>
+
+#include <warp/bloom/block_pattern.cuh>
+#include <warp/bloom/bloom_filter_ref.cuh>
+#include <warp/core/backend.cuh>
+#include <warp/core/error.cuh>
+#include <warp/core/executor.cuh>
+#include <warp/core/memory.cuh>
+#include <warp/hash/hash.cuh>
+#include <warp/open_addressing/bulk_driver.cuh>
+#include <warp/single_value_map.cuh>
+
+namespace warp {
+
+/// Size a Bloom filter for `expected_keys` at a target false-positive rate in (0, 1).
+struct bloom_sizing {
+  std::size_t expected_keys;
+  double false_positive_rate;
+};
+
+namespace bloom::detail {
+
+template <class Ref, class KeyIt>
+struct add_fn {
+  Ref filter;
+  KeyIt keys;
+  bool* was_present;  // optional (add_and_test)
+  WARP_HD void prefetch(std::size_t i) const { filter.prefetch(keys[i]); }
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
+    bool const had = filter.add_and_test(tile, static_cast<typename Ref::key_type>(keys[i]));
+    if (was_present != nullptr && tile.thread_rank() == 0) { was_present[i] = had; }
+    return had ? 1u : 0u;
+  }
+};
+
+template <class Ref, class KeyIt>
+struct contains_fn {
+  Ref filter;
+  KeyIt keys;
+  bool* out;
+  WARP_HD void prefetch(std::size_t i) const { filter.prefetch(keys[i]); }
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
+    bool const hit = filter.template contains<word_reads::read_only>(tile, static_cast<typename Ref::key_type>(keys[i]));
+    if (tile.thread_rank() == 0) { out[i] = hit; }
+    return hit ? 1u : 0u;
+  }
+};
+
+/// Word-wise merge of another filter's bits (union: or, intersection: and).
+struct merge_fn {
+  std::uint64_t* target;
+  std::uint64_t const* source;
+  bool intersect;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    target[i] = intersect ? (target[i] & source[i]) : (target[i] | source[i]);
+    return 0;
+  }
+};
+
+struct popcount_fn {
+  std::uint64_t const* words;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+#if WARP_DEVICE_COMPILATION
+    return static_cast<std::uint32_t>(__popcll(words[i]));
+#else
+    return static_cast<std::uint32_t>(__builtin_popcountll(words[i]));
+#endif
+  }
+};
+
+/// The file header of a saved filter (little-endian, 64 bytes, then the words).
+struct file_header {
+  char magic[8];           // "WARPBLM\0"
+  std::uint32_t version;   // file_version
+  std::uint32_t block_bytes;
+  std::uint32_t hashes;
+  std::uint32_t key_bytes;
+  std::uint64_t hash_seed;
+  std::uint64_t num_blocks;
+  std::uint64_t payload_bytes;
+  std::uint64_t payload_checksum;  // XXH3-64 of the words
+  std::uint64_t reserved;
+};
+static_assert(sizeof(file_header) == 64, "the header layout is part of the file format");
+inline constexpr char file_magic[8] = {'W', 'A', 'R', 'P', 'B', 'L', 'M', '\0'};
+inline constexpr std::uint32_t file_version = 1;
+
+template <class Hash, class = void>
+struct seed_of {
+  static std::uint64_t get(Hash const&) { return 0; }
+};
+template <class Hash>
+struct seed_of<Hash, std::void_t<decltype(std::declval<Hash const&>().seed)>> {
+  static std::uint64_t get(Hash const& h) { return static_cast<std::uint64_t>(h.seed); }
+};
+
+}  // namespace bloom::detail
+
+template <class Key, int BlockBytes = 64, class Hash = hash::default_hash<Key>>
+class bloom_filter {
+ public:
+  using key_type = Key;
+  using hasher = Hash;
+  using ref_type = bloom_filter_ref<Key, BlockBytes, Hash>;
+  using pattern = typename ref_type::pattern;
+  static constexpr int block_bytes = BlockBytes;
+  static constexpr int tile_size = ref_type::tile_size;
+
+  /// A filter of at least `num_bits` bits (rounded up to whole blocks) setting `hashes` bits per key.
+  bloom_filter(std::size_t num_bits, int hashes, backend where = default_backend(),
+               cuda::stream_ref stream = default_stream(), Hash h = {})
+      : backend_{where} {
+    require_backend(where);
+    if (num_bits == 0) { throw invalid_argument("bloom_filter: the number of bits must be positive, got 0"); }
+    if (hashes < 1 || hashes > pattern::max_hashes) {
+      throw invalid_argument("bloom_filter: hashes per key must be in [1, " + std::to_string(pattern::max_hashes) +
+                             "], got " + std::to_string(hashes));
+    }
+    std::size_t const blocks = (num_bits + pattern::block_bits - 1) / pattern::block_bits;
+    allocate(blocks, hashes, h, stream);
+    clear(stream);
+  }
+
+  /// A filter sized for `s.expected_keys` at false-positive rate `s.false_positive_rate`: the
+  /// fewest bits (and the best hash count for them) whose predicted rate meets the target.
+  explicit bloom_filter(bloom_sizing s, backend where = default_backend(), cuda::stream_ref stream = default_stream(),
+                        Hash h = {})
+      : bloom_filter(plan(s), where, stream, h) {}
+
+  bloom_filter(bloom_filter&&) noexcept = default;
+  bloom_filter& operator=(bloom_filter&&) noexcept = default;
+  bloom_filter(bloom_filter const&) = delete;
+  bloom_filter& operator=(bloom_filter const&) = delete;
+
+  /// Adds the keys. Returns how many were possibly present already (all their bits were set).
+  template <class KeyIt>
+  std::size_t add(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
+    return insert(first, last, nullptr, warp::detail::completion::wait, stream);
+  }
+  template <class KeyIt>
+  void add_async(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
+    insert(first, last, nullptr, warp::detail::completion::enqueue, stream);
+  }
+  /// Adds the keys; was_present[i] tells whether key i was possibly present before its add (within
+  /// one call, a key repeated in the input may or may not see its own earlier copy).
+  template <class KeyIt>
+  std::size_t add_and_test(KeyIt first, KeyIt last, bool* was_present, cuda::stream_ref stream = default_stream()) {
+    if (was_present == nullptr) { throw invalid_argument("add_and_test: was_present is a null pointer"); }
+    return insert(first, last, was_present, warp::detail::completion::wait, stream);
+  }
+
+  /// out[i] = whether key i is possibly in the filter (never false for an added key). Returns the
+  /// number of positives.
+  template <class KeyIt>
+  std::size_t contains(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
+    return query(first, last, out, warp::detail::completion::wait, stream);
+  }
+  template <class KeyIt>
+  void contains_async(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
+    query(first, last, out, warp::detail::completion::enqueue, stream);
+  }
+
+  void clear(cuda::stream_ref stream = default_stream()) {
+    clear_async(stream);
+    warp::detail::synchronize(backend_, stream);
+  }
+  void clear_async(cuda::stream_ref stream = default_stream()) {
+    if (backend_ == backend::cuda) {
+#if WARP_CUDA_ENABLED
+      WARP_CUDA_TRY(cudaMemsetAsync(words_.data(), 0, num_words() * sizeof(std::uint64_t), stream.get()));
+#endif
+    } else {
+      std::memset(words_.data(), 0, num_words() * sizeof(std::uint64_t));
+    }
+  }
+
+  /// this |= other (then this contains everything either contained).
+  void merge_union(bloom_filter const& other, cuda::stream_ref stream = default_stream()) { merge(other, false, stream); }
+  /// this &= other (no false negatives for keys added to both).
+  void merge_intersection(bloom_filter const& other, cuda::stream_ref stream = default_stream()) { merge(other, true, stream); }
+
+  /// Whether `other` has the same geometry, hash count and hash function (seed), so that merging
+  /// and comparing bits is meaningful.
+  [[nodiscard]] bool compatible(bloom_filter const& other) const noexcept {
+    return num_blocks_ == other.num_blocks_ && hashes_ == other.hashes_ &&
+           bloom::detail::seed_of<Hash>::get(hash_) == bloom::detail::seed_of<Hash>::get(other.hash_);
+  }
+
+  // ---- raw bits ---------------------------------------------------------------------------------
+
+  /// The filter's 64-bit words, in the backend's memory (device memory on CUDA).
+  [[nodiscard]] std::uint64_t* words() noexcept { return words_.data(); }
+  [[nodiscard]] std::uint64_t const* words() const noexcept { return words_.data(); }
+  [[nodiscard]] std::size_t num_words() const noexcept { return num_blocks_ * pattern::words; }
+  /// A host copy of the words.
+  [[nodiscard]] std::vector<std::uint64_t> copy_words(cuda::stream_ref stream = default_stream()) const {
+    std::vector<std::uint64_t> out(num_words());
+    warp::detail::copy_bytes(backend_, out.data(), words_.data(), out.size() * sizeof(std::uint64_t), stream);
+    warp::detail::synchronize(backend_, stream);
+    return out;
+  }
+  /// Replaces the words with `bits` (num_words() entries, host memory).
+  void assign_words(std::vector<std::uint64_t> const& bits, cuda::stream_ref stream = default_stream()) {
+    if (bits.size() != num_words()) {
+      throw invalid_argument("assign_words: got " + std::to_string(bits.size()) + " words, the filter has " +
+                             std::to_string(num_words()));
+    }
+    warp::detail::copy_bytes(backend_, words_.data(), bits.data(), bits.size() * sizeof(std::uint64_t), stream);
+    warp::detail::synchronize(backend_, stream);
+  }
+  /// Number of set bits.
+  [[nodiscard]] std::size_t popcount(cuda::stream_ref stream = default_stream()) const {
+    return static_cast<std::size_t>(warp::detail::count_items<1>(warp::detail::executor{backend_, stream}, num_words(),
+                                                                 bloom::detail::popcount_fn{words_.data()}));
+  }
+
+  // ---- files ------------------------------------------------------------------------------------
+
+  /// Writes the filter to `path` (header + words). The file is written under a temporary name and
+  /// renamed into place, so a failure never leaves a half-written filter at `path`.
+  void save(std::string const& path, cuda::stream_ref stream = default_stream()) const {
+    std::vector<std::uint64_t> const bits = copy_words(stream);
+    bloom::detail::file_header header{};
+    std::memcpy(header.magic, bloom::detail::file_magic, sizeof(header.magic));
+    header.version = bloom::detail::file_version;
+    header.block_bytes = BlockBytes;
+    header.hashes = static_cast<std::uint32_t>(hashes_);
+    header.key_bytes = sizeof(Key);
+    header.hash_seed = bloom::detail::seed_of<Hash>::get(hash_);
+    header.num_blocks = num_blocks_;
+    header.payload_bytes = bits.size() * sizeof(std::uint64_t);
+    header.payload_checksum = hash::xxh3_64(bits.data(), header.payload_bytes, 0);
+    std::string const temporary = path + ".tmp." + std::to_string(static_cast<long>(getpid()));
+    std::FILE* f = std::fopen(temporary.c_str(), "wb");
+    if (f == nullptr) { throw error("bloom_filter::save: cannot create " + temporary + ": " + std::strerror(errno)); }
+    bool ok = std::fwrite(&header, sizeof(header), 1, f) == 1 &&
+              std::fwrite(bits.data(), 1, header.payload_bytes, f) == header.payload_bytes;
+    ok = (std::fflush(f) == 0) && ok;
+    int const saved_errno = errno;
+    ok = (std::fclose(f) == 0) && ok;
+    if (!ok) {
+      std::remove(temporary.c_str());
+      throw error("bloom_filter::save: writing " + temporary + " failed: " + std::strerror(saved_errno));
+    }
+    if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+      int const e = errno;
+      std::remove(temporary.c_str());
+      throw error("bloom_filter::save: cannot rename " + temporary + " to " + path + ": " + std::strerror(e));
+    }
+  }
+
+  /// Reads a filter written by save(). The header is validated: a file that is not a warp Bloom
+  /// filter, of another version, block size or key size, truncated, or corrupt is a clear error.
+  static bloom_filter load(std::string const& path, backend where = default_backend(),
+                           cuda::stream_ref stream = default_stream()) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) { throw error("bloom_filter::load: cannot open " + path + ": " + std::strerror(errno)); }
+    struct closer {
+      std::FILE* f;
+      ~closer() { std::fclose(f); }
+    } const guard{f};
+    bloom::detail::file_header header{};
+    std::size_t const got = std::fread(&header, 1, sizeof(header), f);
+    auto fail = [&](std::string const& why) { return invalid_argument("bloom_filter::load: " + path + ": " + why); };
+    if (got < sizeof(bloom::detail::file_magic) || std::memcmp(header.magic, bloom::detail::file_magic, sizeof(header.magic)) != 0) {
+      throw fail("not a warp Bloom filter file (bad magic)");
+    }
+    if (got != sizeof(header)) { throw fail("truncated header (" + std::to_string(got) + " of 64 bytes)"); }
+    if (header.version != bloom::detail::file_version) {
+      throw fail("unsupported format version " + std::to_string(header.version) + " (this build reads version " +
+                 std::to_string(bloom::detail::file_version) + ")");
+    }
+    if (header.block_bytes != static_cast<std::uint32_t>(BlockBytes)) {
+      throw fail("the file has " + std::to_string(header.block_bytes) + "-byte blocks, this filter type uses " +
+                 std::to_string(BlockBytes));
+    }
+    if (header.key_bytes != sizeof(Key)) {
+      throw fail("the file holds " + std::to_string(header.key_bytes) + "-byte keys, this filter type uses " +
+                 std::to_string(sizeof(Key)));
+    }
+    if (header.hashes < 1 || header.hashes > static_cast<std::uint32_t>(pattern::max_hashes) || header.num_blocks == 0 ||
+        header.payload_bytes != header.num_blocks * static_cast<std::uint64_t>(BlockBytes)) {
+      throw fail("inconsistent header (hashes " + std::to_string(header.hashes) + ", blocks " +
+                 std::to_string(header.num_blocks) + ", payload " + std::to_string(header.payload_bytes) + " bytes)");
+    }
+    std::vector<std::uint64_t> bits(header.payload_bytes / sizeof(std::uint64_t));
+    std::size_t const read = std::fread(bits.data(), 1, header.payload_bytes, f);
+    if (read != header.payload_bytes) {
+      throw fail("truncated: expected " + std::to_string(header.payload_bytes) + " bytes of bits, found " + std::to_string(read));
+    }
+    if (std::fgetc(f) != EOF) { throw fail("trailing bytes after the bits"); }
+    if (hash::xxh3_64(bits.data(), header.payload_bytes, 0) != header.payload_checksum) {
+      throw fail("checksum mismatch: the bits are corrupt");
+    }
+    Hash h{};
+    assign_seed(h, header.hash_seed, 0);  // hashers with a `seed` member get the saved one
+    bloom_filter filter{header.num_blocks * static_cast<std::size_t>(pattern::block_bits), static_cast<int>(header.hashes),
+                        where, stream, h};
+    filter.assign_words(bits, stream);
+    return filter;
+  }
+
+  // ---- properties -------------------------------------------------------------------------------
+
+  [[nodiscard]] std::size_t num_bits() const noexcept { return num_blocks_ * pattern::block_bits; }
+  [[nodiscard]] std::size_t num_blocks() const noexcept { return num_blocks_; }
+  [[nodiscard]] int hashes() const noexcept { return hashes_; }
+  [[nodiscard]] backend where() const noexcept { return backend_; }
+  [[nodiscard]] std::size_t memory_footprint() const noexcept { return num_words() * sizeof(std::uint64_t); }
+  /// The false-positive rate this filter is predicted to have once `keys` distinct keys are in it.
+  [[nodiscard]] double predicted_false_positive_rate(std::size_t keys) const {
+    return bloom::predicted_false_positive_rate(num_blocks_, pattern::block_bits, hashes_, keys);
+  }
+
+  [[nodiscard]] ref_type ref() const noexcept { return ref_type{words_.data(), num_blocks_, hashes_, hash_}; }
+
+ private:
+  struct geometry {
+    std::size_t bits;
+    int hashes;
+  };
+  bloom_filter(geometry g, backend where, cuda::stream_ref stream, Hash h) : bloom_filter(g.bits, g.hashes, where, stream, h) {}
+
+  static geometry plan(bloom_sizing s) {
+    if (s.expected_keys == 0) { throw invalid_argument("bloom_sizing: expected keys must be positive, got 0"); }
+    if (!(s.false_positive_rate > 0.0 && s.false_positive_rate < 1.0)) {
+      throw invalid_argument("bloom_sizing: false-positive rate must be in (0, 1), got " + std::to_string(s.false_positive_rate));
+    }
+    // Grow the filter by ~3 % steps from the classic (unblocked) optimum's lower bound until the
+    // blocked prediction meets the target.
+    double bits_per_key = std::max(1.0, -std::log(s.false_positive_rate) / (std::log(2.0) * std::log(2.0)) * 0.9);
+    for (int step = 0; step < 400; ++step, bits_per_key *= 1.03) {
+      std::size_t const blocks = static_cast<std::size_t>(
+          std::ceil(bits_per_key * static_cast<double>(s.expected_keys) / pattern::block_bits));
+      int best_k = 1;
+      double best = 1.0;
+      for (int k = 1; k <= pattern::max_hashes; ++k) {
+        double const p = bloom::predicted_false_positive_rate(blocks, pattern::block_bits, k, s.expected_keys);
+        if (p < best) { best = p; best_k = k; }
+      }
+      if (best <= s.false_positive_rate) { return {blocks * pattern::block_bits, best_k}; }
+    }
+    throw invalid_argument("bloom_sizing: false-positive rate " + std::to_string(s.false_positive_rate) +
+                           " is out of reach for a blocked filter of " + std::to_string(BlockBytes) + "-byte blocks");
+  }
+
+  template <class H>
+  static auto assign_seed(H& h, std::uint64_t seed, int) -> decltype(h.seed = seed, void()) {
+    h.seed = seed;
+  }
+  template <class H>
+  static void assign_seed(H&, std::uint64_t, long) {}
+
+  void allocate(std::size_t blocks, int hashes, Hash h, cuda::stream_ref stream) {
+    num_blocks_ = blocks;
+    hashes_ = hashes;
+    hash_ = h;
+    words_ = warp::detail::buffer<std::uint64_t>{backend_, blocks * pattern::words, stream};
+  }
+
+  template <class KeyIt>
+  std::size_t insert(KeyIt first, KeyIt last, bool* was_present, warp::detail::completion mode, cuda::stream_ref stream) {
+    return static_cast<std::size_t>(warp::detail::run_keyed<tile_size>(
+        warp::detail::executor{backend_, stream}, was_present ? "add_and_test" : "add", first, last, was_present, false,
+        mode, [&](auto keys, bool* out) { return bloom::detail::add_fn<ref_type, decltype(keys)>{ref(), keys, out}; }));
+  }
+
+  template <class KeyIt>
+  std::size_t query(KeyIt first, KeyIt last, bool* out, warp::detail::completion mode, cuda::stream_ref stream) const {
+    return static_cast<std::size_t>(warp::detail::run_keyed<tile_size>(
+        warp::detail::executor{backend_, stream}, "contains", first, last, out, true, mode,
+        [&](auto keys, bool* flags) { return bloom::detail::contains_fn<ref_type, decltype(keys)>{ref(), keys, flags}; }));
+  }
+
+  void merge(bloom_filter const& other, bool intersect, cuda::stream_ref stream) {
+    if (!compatible(other)) {
+      throw invalid_argument(std::string(intersect ? "merge_intersection" : "merge_union") +
+                             ": filters differ (blocks " + std::to_string(num_blocks_) + " vs " +
+                             std::to_string(other.num_blocks_) + ", hashes " + std::to_string(hashes_) + " vs " +
+                             std::to_string(other.hashes_) + ", or hash seed)");
+    }
+    if (other.backend_ != backend_) { throw invalid_argument("merge: both filters must use the same backend"); }
+    warp::detail::for_each_item<1>(warp::detail::executor{backend_, stream}, num_words(),
+                                   bloom::detail::merge_fn{words_.data(), other.words_.data(), intersect});
+    warp::detail::synchronize(backend_, stream);
+  }
+
+  backend backend_;
+  warp::detail::buffer<std::uint64_t> words_{};
+  std::size_t num_blocks_ = 0;
+  int hashes_ = 0;
+  Hash hash_{};
+};
+
+}  // namespace warp
