@@ -11,4 +11,5 @@
 #include <warp/bloom_filter.cuh>
 #include <warp/counting_map.cuh>
 #include <warp/hash_set.cuh>
+#include <warp/multi_value_map.cuh>
 #include <warp/single_value_map.cuh>

@@ -20,6 +20,7 @@ enum class insert_outcome : std::uint8_t {
   already_present = 1,  ///< the key was there; the stored value is unchanged (or updated by assign/apply)
   no_room = 2,          ///< every slot the key may occupy is taken; nothing was stored
   invalid_key = 3,      ///< the key equals the empty or erased sentinel; nothing was stored
+  over_cap = 4,         ///< multi-value tables: the key already holds its cap of values; dropped
 };
 
 inline char const* to_string(insert_outcome o) {
@@ -28,6 +29,7 @@ inline char const* to_string(insert_outcome o) {
     case insert_outcome::already_present: return "already_present";
     case insert_outcome::no_room: return "no_room";
     case insert_outcome::invalid_key: return "invalid_key";
+    case insert_outcome::over_cap: return "over_cap";
   }
   return "unknown";
 }
@@ -36,18 +38,21 @@ inline char const* to_string(insert_outcome o) {
 struct table_status {
   static constexpr std::uint32_t no_room_bit = 1u << 0;
   static constexpr std::uint32_t invalid_key_bit = 1u << 1;
+  static constexpr std::uint32_t over_cap_bit = 1u << 2;  ///< values dropped by a per-key cap
 
   std::uint32_t bits = 0;
 
   [[nodiscard]] constexpr bool ok() const noexcept { return bits == 0; }
   [[nodiscard]] constexpr bool no_room() const noexcept { return (bits & no_room_bit) != 0; }
   [[nodiscard]] constexpr bool invalid_key() const noexcept { return (bits & invalid_key_bit) != 0; }
+  [[nodiscard]] constexpr bool over_cap() const noexcept { return (bits & over_cap_bit) != 0; }
 };
 
 namespace detail {
 WARP_HD constexpr std::uint32_t status_bit_of(insert_outcome o) noexcept {
   return o == insert_outcome::no_room       ? table_status::no_room_bit
          : o == insert_outcome::invalid_key ? table_status::invalid_key_bit
+         : o == insert_outcome::over_cap    ? table_status::over_cap_bit
                                             : 0u;
 }
 }  // namespace detail

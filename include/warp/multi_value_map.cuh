@@ -1,0 +1,257 @@
+// warp/multi_value_map.cuh: an owning hash table from Key to any number of Values (duplicate keys
+// allowed), on the GPU or the host; open addressing on the same engine and slots as
+// single_value_map, with the walks of open_addressing/multi_probe.cuh.
+//
+//   warp::multi_value_map<std::uint32_t, std::uint32_t> m{warp::sizing{pairs, 0.8}, warp::empty_key{~0u}};
+//   m.insert(keys, keys + n, values);
+//   std::vector<std::uint64_t> offsets(q + 1);
+//   std::uint64_t total = m.count(queries, queries + q);           // pass 1 (optional: to size the output)
+//   std::vector<std::uint32_t> out(total);
+//   m.retrieve(queries, queries + q, offsets.data(), out.data(), out.size());
+//   // the values of queries[i] are out[offsets[i] .. offsets[i + 1])
+//
+// Counts and offsets are 64-bit throughout. Options: keep or drop identical (key, value) pairs, and a
+// cap on values per key (values beyond it are dropped, reported per pair as over_cap, counted in
+// dropped_values() and flagged in status()).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include <cuda/stream_ref>
+
+#include <warp/core/scan.cuh>
+#include <warp/open_addressing/multi_probe.cuh>
+#include <warp/single_value_map.cuh>
+
+namespace warp {
+
+/// How a multi-value table treats an insert of a (key, value) pair it already holds.
+enum class duplicate_pairs { keep, drop };
+
+/// Options of multi_value_map.
+struct multi_options {
+  duplicate_pairs pairs = duplicate_pairs::keep;
+  std::uint64_t max_values_per_key = std::numeric_limits<std::uint64_t>::max();
+};
+
+namespace detail {
+
+template <class Probe, class KeyIt, class ValueIt>
+struct multi_insert_fn {
+  Probe probe;
+  KeyIt keys;
+  ValueIt values;
+  bool unique_pairs;
+  std::uint64_t cap;
+  insert_outcome* outcomes;
+  unsigned long long* dropped;
+  WARP_HD void prefetch(std::size_t i) const { probe.engine.prefetch(keys[i]); }
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
+    insert_outcome const o = probe.insert(tile, keys[i], values[i], unique_pairs, cap);
+    if (tile.thread_rank() == 0) {
+      if (outcomes != nullptr) { outcomes[i] = o; }
+      if (o == insert_outcome::over_cap) {
+        cuda::atomic_ref<unsigned long long, cuda::thread_scope_device>{*dropped}.fetch_add(1, cuda::std::memory_order_relaxed);
+      }
+    }
+    return o == insert_outcome::inserted ? 1u : 0u;
+  }
+};
+
+template <class Probe, class KeyIt>
+struct multi_count_fn {
+  Probe probe;
+  KeyIt keys;
+  std::uint64_t* counts;
+  WARP_HD void prefetch(std::size_t i) const { probe.engine.prefetch(keys[i]); }
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
+    std::uint64_t const c = probe.template count<slot_reads::read_only>(tile, keys[i]);
+    if (tile.thread_rank() == 0) { counts[i] = c; }
+    return 0;
+  }
+};
+
+template <class Probe, class KeyIt>
+struct multi_retrieve_fn {
+  Probe probe;
+  KeyIt keys;
+  std::uint64_t const* offsets;
+  typename Probe::Value* out;
+  WARP_HD void prefetch(std::size_t i) const { probe.engine.prefetch(keys[i]); }
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
+    (void)probe.template retrieve<slot_reads::read_only>(tile, keys[i], out + offsets[i]);
+    return 0;
+  }
+};
+
+}  // namespace detail
+
+template <class Key, class Value, class Probing = linear_probing<4, 2>>
+class multi_value_map {
+  using table_type = single_value_map<Key, Value, Probing>;
+  using probe_type = detail::multi_probe<typename table_type::engine_type>;
+
+ public:
+  using key_type = Key;
+  using mapped_type = Value;
+  using hasher = typename table_type::hasher;
+  static constexpr int tile_size = Probing::tile_size;
+
+  /// A table with room for at least `capacity` pairs.
+  multi_value_map(std::size_t capacity, empty_key<Key> empty, multi_options options = {},
+                  backend where = default_backend(), cuda::stream_ref stream = default_stream(), hasher h = {})
+      : table_{capacity, empty, empty_value<Value>{Value{}}, where, stream, h},
+        options_{checked(options)},
+        dropped_{where, 1, stream} {
+    reset_dropped(stream);
+  }
+  multi_value_map(sizing s, empty_key<Key> empty, multi_options options = {}, backend where = default_backend(),
+                  cuda::stream_ref stream = default_stream(), hasher h = {})
+      : table_{s, empty, empty_value<Value>{Value{}}, where, stream, h},
+        options_{checked(options)},
+        dropped_{where, 1, stream} {
+    reset_dropped(stream);
+  }
+
+  /// Adds every pair (duplicates of a key are kept; identical pairs too unless the options drop
+  /// them). Returns how many pairs were stored; `outcomes` (optional) receives each pair's outcome.
+  template <class KeyIt, class ValueIt>
+  std::size_t insert(KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes = nullptr,
+                     cuda::stream_ref stream = default_stream()) {
+    return add(first, last, values, outcomes, detail::completion::wait, stream);
+  }
+  template <class KeyIt, class ValueIt>
+  void insert_async(KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes = nullptr,
+                    cuda::stream_ref stream = default_stream()) {
+    add(first, last, values, outcomes, detail::completion::enqueue, stream);
+  }
+
+  /// counts[i] = number of values of key i (counts may be null). Returns the sum.
+  template <class KeyIt>
+  std::uint64_t count(KeyIt first, KeyIt last, std::uint64_t* counts = nullptr, cuda::stream_ref stream = default_stream()) const {
+    std::size_t const n = detail::checked_distance(first, last);
+    auto keys = detail::make_input(where(), first, n, "count: keys", stream);
+    detail::buffer<std::uint64_t> per_key{where(), n + 1, stream};
+    detail::buffer<std::uint64_t> offsets{where(), n + 1, stream};
+    std::uint64_t const total = count_and_scan(keys.get(), n, per_key.data(), offsets.data(), stream);
+    if (counts != nullptr) {
+      detail::output_view<std::uint64_t> out{where(), counts, n, "count: counts output", stream};
+      detail::copy_bytes(where(), out.get(), per_key.data(), n * sizeof(std::uint64_t), stream);
+      out.finish(stream);
+      detail::synchronize(where(), stream);
+    }
+    return total;
+  }
+
+  /// The two-pass retrieve: counts every key's values, turns the counts into offsets (exclusive
+  /// scan, offsets[n] = total), then writes the values of key i to values_out[offsets[i] ..
+  /// offsets[i + 1]). offsets_out holds n + 1 entries (may be null); values_out must hold the total,
+  /// which must not exceed `values_capacity` (checked before anything is written). Returns the total.
+  template <class KeyIt>
+  std::uint64_t retrieve(KeyIt first, KeyIt last, std::uint64_t* offsets_out, Value* values_out,
+                         std::uint64_t values_capacity, cuda::stream_ref stream = default_stream()) const {
+    std::size_t const n = detail::checked_distance(first, last);
+    auto keys = detail::make_input(where(), first, n, "retrieve: keys", stream);
+    detail::buffer<std::uint64_t> per_key{where(), n + 1, stream};
+    detail::buffer<std::uint64_t> offsets{where(), n + 1, stream};
+    std::uint64_t const total = count_and_scan(keys.get(), n, per_key.data(), offsets.data(), stream);
+    if (total > values_capacity) {
+      throw invalid_argument("retrieve: the keys have " + std::to_string(total) + " values but the output holds " +
+                             std::to_string(values_capacity));
+    }
+    detail::output_view<Value> values{where(), values_out, static_cast<std::size_t>(total), "retrieve: values output", stream};
+    if (total != 0) {
+      detail::for_each_item<tile_size>(detail::executor{where(), stream}, n,
+                                       detail::multi_retrieve_fn<probe_type, decltype(keys.get())>{
+                                           probe(), keys.get(), offsets.data(), values.get()});
+    }
+    values.finish(stream);
+    if (offsets_out != nullptr) {
+      detail::output_view<std::uint64_t> out{where(), offsets_out, n + 1, "retrieve: offsets output", stream};
+      detail::copy_bytes(where(), out.get(), offsets.data(), (n + 1) * sizeof(std::uint64_t), stream);
+      out.finish(stream);
+    }
+    detail::synchronize(where(), stream);
+    return total;
+  }
+
+  /// Every stored pair (in no particular order); the outputs must hold size() entries.
+  std::size_t retrieve_all(Key* keys_out, Value* values_out, cuda::stream_ref stream = default_stream()) const {
+    return table_.retrieve_all(keys_out, values_out, stream);
+  }
+
+  /// Number of stored pairs.
+  [[nodiscard]] std::size_t size(cuda::stream_ref stream = default_stream()) const { return table_.size(stream); }
+  [[nodiscard]] bool empty(cuda::stream_ref stream = default_stream()) const { return table_.empty(stream); }
+  /// Values dropped by the per-key cap since construction or the last clear().
+  [[nodiscard]] std::uint64_t dropped_values(cuda::stream_ref stream = default_stream()) const {
+    unsigned long long d = 0;
+    detail::copy_bytes(where(), &d, dropped_.data(), sizeof(d), stream);
+    detail::synchronize(where(), stream);
+    return d;
+  }
+  void clear(cuda::stream_ref stream = default_stream()) {
+    table_.clear(stream);
+    reset_dropped(stream);
+  }
+  [[nodiscard]] table_status status(cuda::stream_ref stream = default_stream()) const { return table_.status(stream); }
+  void clear_status(cuda::stream_ref stream = default_stream()) { table_.clear_status(stream); }
+  [[nodiscard]] std::size_t capacity() const noexcept { return table_.capacity(); }
+  [[nodiscard]] double load_factor(cuda::stream_ref stream = default_stream()) const { return table_.load_factor(stream); }
+  [[nodiscard]] std::size_t memory_footprint() const noexcept { return table_.memory_footprint() + sizeof(unsigned long long); }
+  [[nodiscard]] backend where() const noexcept { return table_.where(); }
+  [[nodiscard]] multi_options options() const noexcept { return options_; }
+
+ private:
+  static multi_options checked(multi_options o) {
+    if (o.max_values_per_key == 0) { throw invalid_argument("multi_options: max_values_per_key must be at least 1, got 0"); }
+    return o;
+  }
+  probe_type probe() const noexcept { return probe_type{table_.ref().engine()}; }
+  void reset_dropped(cuda::stream_ref stream) {
+    unsigned long long const zero = 0;
+    detail::copy_bytes(where(), dropped_.data(), &zero, sizeof(zero), stream);
+    detail::synchronize(where(), stream);
+  }
+
+  template <class KeyIt, class ValueIt>
+  std::size_t add(KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes, detail::completion mode,
+                  cuda::stream_ref stream) {
+    bool const unique = options_.pairs == duplicate_pairs::drop;
+    std::uint64_t const cap = options_.max_values_per_key;
+    unsigned long long* const dropped = dropped_.data();
+    return static_cast<std::size_t>(detail::run_keyed_pairs<tile_size>(
+        detail::executor{where(), stream}, "insert", first, last, values, outcomes, mode,
+        [&](auto keys, auto vals, insert_outcome* out) {
+          return detail::multi_insert_fn<probe_type, decltype(keys), decltype(vals)>{probe(), keys, vals, unique, cap,
+                                                                                     out, dropped};
+        }));
+  }
+
+  /// Pass 1 and the scan; returns the total (synchronizes to read it).
+  template <class KeyPtr>
+  std::uint64_t count_and_scan(KeyPtr keys, std::size_t n, std::uint64_t* per_key, std::uint64_t* offsets,
+                               cuda::stream_ref stream) const {
+    if (n != 0) {
+      detail::for_each_item<tile_size>(detail::executor{where(), stream}, n,
+                                       detail::multi_count_fn<probe_type, KeyPtr>{probe(), keys, per_key});
+    }
+    detail::exclusive_scan(where(), per_key, offsets, n, stream);
+    std::uint64_t total = 0;
+    detail::copy_bytes(where(), &total, offsets + n, sizeof(total), stream);
+    detail::synchronize(where(), stream);
+    return total;
+  }
+
+  table_type table_;
+  multi_options options_;
+  detail::buffer<unsigned long long> dropped_;
+};
+
+}  // namespace warp
