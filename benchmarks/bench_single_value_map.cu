@@ -24,48 +24,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "roofline.hpp"
+#include "bench_common.hpp"
 
 namespace {
 
-std::size_t env_log2(char const* name, std::size_t fallback) {
-  char const* v = std::getenv(name);
-  return v ? static_cast<std::size_t>(std::atoi(v)) : fallback;
-}
-
-// Keys 1..n shuffled (as ANCHORS.md); misses are n+1..2n. Shuffling 2^27 keys takes seconds, so
-// each (type, n, offset) is generated once per process and shared by every benchmark.
-template <class K>
-std::vector<K> const& shuffled_keys(std::size_t n, std::size_t offset) {
-  static std::map<std::pair<std::size_t, std::size_t>, std::vector<K>> cache;
-  auto [it, fresh] = cache.try_emplace({n, offset});
-  if (fresh) {
-    it->second.resize(n);
-    std::iota(it->second.begin(), it->second.end(), static_cast<K>(offset + 1));
-    std::shuffle(it->second.begin(), it->second.end(), std::mt19937_64{n + offset});
-  }
-  return it->second;
-}
-
-// The keys (and values) in the backend's memory, copied once per process: copying 2^27 keys for
-// every benchmark would cost more device time than the benchmarks themselves.
-// `role` keeps apart buffers made from the same host keys (the keys, and the values that finds
-// overwrite).
-enum class role { keys, values };
-template <class T, class K>
-warp::detail::buffer<T>& backend_copy(warp::backend where, role r, std::vector<K> const& host, cuda::stream_ref stream) {
-  // Leaked on purpose: freeing device memory from a static destructor races CUDA's own teardown.
-  static auto& cache = *new std::map<std::tuple<int, int, K const*>, warp::detail::buffer<T>>;
-  auto const id = std::tuple{static_cast<int>(where), static_cast<int>(r), host.data()};
-  auto it = cache.find(id);
-  if (it == cache.end()) {
-    it = cache.emplace(id, warp::detail::buffer<T>{where, host.size(), stream}).first;
-    std::vector<T> converted(host.begin(), host.end());
-    warp::detail::copy_bytes(where, it->second.data(), converted.data(), host.size() * sizeof(T), stream);
-    warp::detail::synchronize(where, stream);
-  }
-  return it->second;
-}
+using namespace warp_bench;
 
 enum class op { insert, find_hit, find_miss, erase, apply };
 char const* op_name(op o) {
@@ -107,12 +70,8 @@ double baseline_seconds(op what, std::vector<K> const& keys, std::vector<K> cons
 
 template <class K, class V, class Probing>
 void bench_map(benchmark::State& state, warp::backend where, op what, double load) {
-  if (where == warp::backend::cuda && !warp::cuda_available()) {
-    state.SkipWithError(("no CUDA device: " + warp::cuda_unavailable_reason()).c_str());
-    return;
-  }
-  std::size_t const n = std::size_t{1} << (where == warp::backend::cuda ? env_log2("WARP_BENCH_LOG2_KEYS", 27)
-                                                                        : env_log2("WARP_BENCH_HOST_LOG2_KEYS", 22));
+  if (skip_without_device(state, where)) { return; }
+  std::size_t const n = problem_size(where);
   using map_t = warp::single_value_map<K, V, Probing>;
   cuda::stream_ref const stream = warp::default_stream();
   auto const& host_keys = shuffled_keys<K>(n, 0);
@@ -141,34 +100,7 @@ void bench_map(benchmark::State& state, warp::backend where, op what, double loa
       case op::erase: map.erase_async(keys.data(), keys.data() + n, stream); break;
     }
   };
-  double best_seconds = 1e30;
-  for (auto _ : state) {
-    prepare();
-    double seconds = 0;
-#if WARP_CUDA_ENABLED
-    if (where == warp::backend::cuda) {
-      cudaEvent_t start, stop;
-      cudaEventCreate(&start);
-      cudaEventCreate(&stop);
-      cudaEventRecord(start, stream.get());
-      body();
-      cudaEventRecord(stop, stream.get());
-      cudaEventSynchronize(stop);
-      float ms = 0;
-      cudaEventElapsedTime(&ms, start, stop);
-      cudaEventDestroy(start);
-      cudaEventDestroy(stop);
-      seconds = ms * 1e-3;
-    }
-#endif
-    if (where == warp::backend::host) {
-      auto const t0 = std::chrono::steady_clock::now();
-      body();
-      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
-    state.SetIterationTime(seconds);
-    best_seconds = std::min(best_seconds, seconds);
-  }
+  double const best_seconds = timed_iterations(state, where, stream, prepare, body);
   if (where == warp::backend::host) {
     // > 1 means this library's host backend is faster than the baseline on the same work.
     double const absl_s = baseline_seconds<absl::flat_hash_map<K, V>>(what, host_keys, host_misses);
@@ -183,15 +115,7 @@ void bench_map(benchmark::State& state, warp::backend where, op what, double loa
   state.counters["load"] = static_cast<double>(n) / static_cast<double>(map.capacity());  // actual, after rounding
   state.counters["tile"] = Probing::tile_size;
   state.counters["bucket"] = Probing::bucket_size;
-  state.counters["Gkeys_per_s"] = benchmark::Counter(static_cast<double>(n) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-#if WARP_CUDA_ENABLED
-  if (where == warp::backend::cuda) {
-    auto const& roof = warp_bench::device_roofline();
-    // Ratios are filled in as rates: keys/s divided by the roofline's operations/s.
-    state.counters["ratio_to_gather"] = benchmark::Counter(static_cast<double>(n) / roof.gather_per_s, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["ratio_to_cas"] = benchmark::Counter(static_cast<double>(n) / roof.cas_per_s, benchmark::Counter::kIsIterationInvariantRate);
-  }
-#endif
+  add_rate_counters(state, where, static_cast<double>(n));
 }
 
 template <class K, class V, class Probing>
@@ -209,11 +133,8 @@ void register_map(std::string const& type_name) {
         // most of a device session. Double hashing covers the highest loads.
         if (std::string(Probing::name) == "linear" && (load > 0.951 || (Probing::window_size == 1 && load > 0.91))) { continue; }
         std::string const name = std::string("svm/") + warp::to_string(where) + "/" + type_name + "/" + scheme + "/" +
-                                 op_name(o) + "/load:" + std::to_string(load).substr(0, 4);
-        benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { bench_map<K, V, Probing>(s, where, o, load); })
-            ->UseManualTime()
-            ->Unit(benchmark::kMillisecond)
-            ->Iterations(where == warp::backend::cuda ? 5 : 3);
+                                 op_name(o) + "/load:" + load_name(load);
+        register_timed(name, where, [=](benchmark::State& s) { bench_map<K, V, Probing>(s, where, o, load); });
       }
     }
   }
@@ -233,15 +154,7 @@ int main(int argc, char** argv) {
   register_map<std::uint64_t, std::uint64_t, warp::linear_probing<1, 2>>("u64_u64");  // one 32-byte sector
   register_map<std::uint64_t, std::uint64_t, warp::linear_probing<2, 1>>("u64_u64");
   register_map<std::uint64_t, std::uint64_t, warp::double_hashing<8, 1>>("u64_u64");
-#if WARP_CUDA_ENABLED
-  if (warp::cuda_available()) {
-    auto const& r = warp_bench::device_roofline();
-    benchmark::AddCustomContext("roofline_copy_GBps", std::to_string(r.copy_bytes_per_s * 1e-9));
-    benchmark::AddCustomContext("roofline_gather_Gps", std::to_string(r.gather_per_s * 1e-9));
-    benchmark::AddCustomContext("roofline_cas_Gps", std::to_string(r.cas_per_s * 1e-9));
-  }
-#endif
-  benchmark::AddCustomContext("warp_backend_default", warp::to_string(warp::default_backend()));
+  add_roofline_context();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
