@@ -17,7 +17,7 @@
 
 #include <cuda/stream_ref>
 
-#include <warp/core/constant_iterator.cuh>
+#include <warp/core/iterators.cuh>
 #include <warp/core/functional.cuh>
 #include <warp/counting_map_ref.cuh>
 #include <warp/single_value_map.cuh>

@@ -13,7 +13,7 @@
 
 #include <cuda/stream_ref>
 
-#include <warp/core/constant_iterator.cuh>
+#include <warp/core/iterators.cuh>
 #include <warp/hash_set_ref.cuh>
 #include <warp/single_value_map.cuh>
 

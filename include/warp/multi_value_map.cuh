@@ -22,8 +22,8 @@
 
 #include <cuda/stream_ref>
 
-#include <warp/core/scan.cuh>
 #include <warp/open_addressing/multi_probe.cuh>
+#include <warp/open_addressing/two_pass.cuh>
 #include <warp/single_value_map.cuh>
 
 namespace warp {
@@ -135,18 +135,7 @@ class multi_value_map {
   /// counts[i] = number of values of key i (counts may be null). Returns the sum.
   template <class KeyIt>
   std::uint64_t count(KeyIt first, KeyIt last, std::uint64_t* counts = nullptr, cuda::stream_ref stream = default_stream()) const {
-    std::size_t const n = detail::checked_distance(first, last);
-    auto keys = detail::make_input(where(), first, n, "count: keys", stream);
-    detail::buffer<std::uint64_t> per_key{where(), n + 1, stream};
-    detail::buffer<std::uint64_t> offsets{where(), n + 1, stream};
-    std::uint64_t const total = count_and_scan(keys.get(), n, per_key.data(), offsets.data(), stream);
-    if (counts != nullptr) {
-      detail::output_view<std::uint64_t> out{where(), counts, n, "count: counts output", stream};
-      detail::copy_bytes(where(), out.get(), per_key.data(), n * sizeof(std::uint64_t), stream);
-      out.finish(stream);
-      detail::synchronize(where(), stream);
-    }
-    return total;
+    return detail::count_values<tile_size>(detail::executor{where(), stream}, first, last, counts, counter());
   }
 
   /// The two-pass retrieve: counts every key's values, turns the counts into offsets (exclusive
@@ -156,29 +145,11 @@ class multi_value_map {
   template <class KeyIt>
   std::uint64_t retrieve(KeyIt first, KeyIt last, std::uint64_t* offsets_out, Value* values_out,
                          std::uint64_t values_capacity, cuda::stream_ref stream = default_stream()) const {
-    std::size_t const n = detail::checked_distance(first, last);
-    auto keys = detail::make_input(where(), first, n, "retrieve: keys", stream);
-    detail::buffer<std::uint64_t> per_key{where(), n + 1, stream};
-    detail::buffer<std::uint64_t> offsets{where(), n + 1, stream};
-    std::uint64_t const total = count_and_scan(keys.get(), n, per_key.data(), offsets.data(), stream);
-    if (total > values_capacity) {
-      throw invalid_argument("retrieve: the keys have " + std::to_string(total) + " values but the output holds " +
-                             std::to_string(values_capacity));
-    }
-    detail::output_view<Value> values{where(), values_out, static_cast<std::size_t>(total), "retrieve: values output", stream};
-    if (total != 0) {
-      detail::for_each_item<tile_size>(detail::executor{where(), stream}, n,
-                                       detail::multi_retrieve_fn<probe_type, decltype(keys.get())>{
-                                           probe(), keys.get(), offsets.data(), values.get()});
-    }
-    values.finish(stream);
-    if (offsets_out != nullptr) {
-      detail::output_view<std::uint64_t> out{where(), offsets_out, n + 1, "retrieve: offsets output", stream};
-      detail::copy_bytes(where(), out.get(), offsets.data(), (n + 1) * sizeof(std::uint64_t), stream);
-      out.finish(stream);
-    }
-    detail::synchronize(where(), stream);
-    return total;
+    return detail::retrieve_values<tile_size>(
+        detail::executor{where(), stream}, first, last, offsets_out, values_out, values_capacity, counter(),
+        [probe = probe()](auto keys, std::uint64_t const* offsets, Value* out) {
+          return detail::multi_retrieve_fn<probe_type, decltype(keys)>{probe, keys, offsets, out};
+        });
   }
 
   /// Every stored pair (in no particular order); the outputs must hold size() entries.
@@ -234,19 +205,10 @@ class multi_value_map {
         }));
   }
 
-  /// Pass 1 and the scan; returns the total (synchronizes to read it).
-  template <class KeyPtr>
-  std::uint64_t count_and_scan(KeyPtr keys, std::size_t n, std::uint64_t* per_key, std::uint64_t* offsets,
-                               cuda::stream_ref stream) const {
-    if (n != 0) {
-      detail::for_each_item<tile_size>(detail::executor{where(), stream}, n,
-                                       detail::multi_count_fn<probe_type, KeyPtr>{probe(), keys, per_key});
-    }
-    detail::exclusive_scan(where(), per_key, offsets, n, stream);
-    std::uint64_t total = 0;
-    detail::copy_bytes(where(), &total, offsets + n, sizeof(total), stream);
-    detail::synchronize(where(), stream);
-    return total;
+  auto counter() const {
+    return [probe = probe()](auto keys, std::uint64_t* counts) {
+      return detail::multi_count_fn<probe_type, decltype(keys)>{probe, keys, counts};
+    };
   }
 
   table_type table_;

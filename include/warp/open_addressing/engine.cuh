@@ -222,6 +222,16 @@ class probing_engine {
     }
   }
 
+  /// The index of the slot holding `key`, or `npos`. Slots do not move until the next rehash, so
+  /// containers can keep per-key data in arrays parallel to the slots (bucket_list_map does).
+  template <slot_reads Reads = slot_reads::concurrent, class Tile>
+  WARP_HD std::size_t find_index(Tile const& tile, Key const& key) const noexcept {
+    if (is_sentinel(key)) { return npos; }
+    located const at = locate<Reads>(tile, key);
+    return at.found ? at.index : npos;
+  }
+  static constexpr std::size_t npos = ~std::size_t{0};
+
   /// `Reads`: slot_reads::read_only only where nothing writes the table during the call (bulk
   /// lookups); device refs keep the default.
   template <slot_reads Reads = slot_reads::concurrent, class Tile>
@@ -250,7 +260,6 @@ class probing_engine {
   }
 
  private:
-  static constexpr std::size_t npos = ~std::size_t{0};
 
   struct located {
     bool found;
