@@ -67,7 +67,10 @@ TYPED_TEST(MultiValue, ZipfRetrieveMatchesUnorderedMultimap) {
   using V = typename TestFixture::V;
   std::vector<K> keys;
   std::vector<V> values;
-  TestFixture::skewed_pairs(150000, 20000, 100000, 5, keys, values);
+  // Open addressing stores every value in its own slot, so a key with m values costs O(m^2) probes to
+  // insert; 10^5 is tested with 8-slot windows, 2 * 10^4 with one-slot windows (host time).
+  std::size_t const heavy = TypeParam::probing::window_size >= 8 ? 100000 : 20000;
+  TestFixture::skewed_pairs(150000, 20000, heavy, 5, keys, values);
   typename TestFixture::map_t map{warp::sizing{keys.size(), 0.7}, warp::empty_key<K>{sentinels<K>::empty()}, {},
                                   TypeParam::backend};
   std::size_t const half = keys.size() / 2;
@@ -80,12 +83,17 @@ TYPED_TEST(MultiValue, ZipfRetrieveMatchesUnorderedMultimap) {
 
   std::unordered_multimap<K, V, std_hash> reference;
   for (std::size_t i = 0; i < keys.size(); ++i) { reference.emplace(keys[i], values[i]); }
-  // Queries: some present keys, absent keys, and the heavy key many times, so that the output
-  // (about 3 million values) is far larger than the input.
+  // Queries: distinct present keys, absent keys, and the heavy key (10^5 values) a few times, so
+  // that the output is larger than the input.
   std::vector<K> queries;
-  for (std::size_t i = 0; i < 2000; ++i) { queries.push_back(keys[i * 37 % keys.size()]); }
+  {
+    std::unordered_map<K, int, std_hash> once;
+    for (std::size_t i = 0; i < keys.size(); i += 13) {
+      if (once.emplace(keys[i], 1).second) { queries.push_back(keys[i]); }
+    }
+  }
   for (std::size_t i = 0; i < 500; ++i) { queries.push_back(make_key<K>(0xabc00000ull + i)); }
-  for (int i = 0; i < 30; ++i) { queries.push_back(make_key<K>(0xbeefull)); }
+  for (int i = 0; i < 3; ++i) { queries.push_back(make_key<K>(0xbeefull)); }
 
   std::vector<std::uint64_t> counts(queries.size());
   std::uint64_t const total = map.count(queries.begin(), queries.end(), counts.data());

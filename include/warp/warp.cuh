@@ -9,6 +9,7 @@
 #include <warp/hash/hash.cuh>
 #include <warp/open_addressing/probing.cuh>
 #include <warp/bloom_filter.cuh>
+#include <warp/bucket_list_map.cuh>
 #include <warp/counting_map.cuh>
 #include <warp/hash_set.cuh>
 #include <warp/multi_value_map.cuh>

@@ -1,0 +1,182 @@
+// bucket_list_map and its frozen CSR form on both backends: differential tests against
+// std::unordered_multimap on Zipf-skewed inputs with multiplicities up to 10^5, over several insert
+// calls (the pool grows between them), bucket options, freeze(), and a full key table.
+#include "test_common.hpp"
+
+#include <algorithm>
+#include <random>
+#include <unordered_map>
+#include <vector>
+
+using namespace warp_test;
+
+namespace {
+
+template <class K, class V, class P, class B>
+struct bucket_config {
+  using key = K;
+  using value = V;
+  using probing = P;
+  static constexpr warp::backend backend = B::value;
+};
+
+template <class C>
+class BucketList : public ::testing::Test {
+ protected:
+  using K = typename C::key;
+  using V = typename C::value;
+  using map_t = warp::bucket_list_map<K, V, typename C::probing>;
+  void SetUp() override { WARP_SKIP_UNLESS_AVAILABLE(C::backend); }
+
+  static void skewed_pairs(std::size_t draws, std::size_t distinct, std::uint64_t seed, std::vector<K>& keys,
+                           std::vector<V>& values) {
+    std::vector<double> weights(distinct);
+    for (std::size_t r = 0; r < distinct; ++r) { weights[r] = 1.0 / static_cast<double>(r + 1); }
+    std::discrete_distribution<std::size_t> zipf(weights.begin(), weights.end());
+    std::mt19937_64 rng{seed};
+    for (std::size_t i = 0; i < draws; ++i) {
+      keys.push_back(make_key<K>(zipf(rng) * 104729 + 11));
+      values.push_back(static_cast<V>(rng() % 1000000007));
+    }
+  }
+
+  /// Checks count and retrieve of `map` (a bucket_list_map or its frozen form) against `reference`.
+  template <class Map>
+  static std::uint64_t expect_matches(Map const& map, std::unordered_multimap<K, V, std_hash> const& reference,
+                             std::vector<K> const& queries) {
+    std::vector<std::uint64_t> counts(queries.size());
+    std::uint64_t const total = map.count(queries.begin(), queries.end(), counts.data());
+    std::uint64_t expected_total = 0;
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+      EXPECT_EQ(counts[i], reference.count(queries[i])) << "query " << i;
+      expected_total += counts[i];
+    }
+    EXPECT_EQ(total, expected_total);
+    std::vector<std::uint64_t> offsets(queries.size() + 1);
+    std::vector<V> out(total);
+    EXPECT_EQ(map.retrieve(queries.begin(), queries.end(), offsets.data(), out.data(), out.size()), total);
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+      std::vector<V> got(out.begin() + static_cast<std::ptrdiff_t>(offsets[i]), out.begin() + static_cast<std::ptrdiff_t>(offsets[i + 1]));
+      std::vector<V> want;
+      auto const range = reference.equal_range(queries[i]);
+      for (auto it = range.first; it != range.second; ++it) { want.push_back(it->second); }
+      std::sort(got.begin(), got.end());
+      std::sort(want.begin(), want.end());
+      EXPECT_EQ(got, want) << "query " << i;
+      if (got != want) { break; }
+    }
+    return total;
+  }
+};
+
+#define WARP_BUCKET_CONFIGS(B)                                                     \
+  bucket_config<std::uint32_t, std::uint32_t, warp::linear_probing<4, 2>, B>,     \
+      bucket_config<std::uint64_t, std::uint64_t, warp::double_hashing<8, 1>, B>, \
+      bucket_config<key128, std::uint32_t, warp::linear_probing<1, 1>, B>
+using bucket_configs = ::testing::Types<WARP_BUCKET_CONFIGS(host_backend), WARP_BUCKET_CONFIGS(cuda_backend)>;
+struct bucket_names {
+  template <class C>
+  static std::string GetName(int) {
+    std::string const key = sizeof(typename C::key) == 16 ? "k128" : "u" + std::to_string(8 * sizeof(typename C::key));
+    return key + "_u" + std::to_string(8 * sizeof(typename C::value)) + "_" + C::probing::name + "_" +
+           warp::to_string(C::backend);
+  }
+};
+TYPED_TEST_SUITE(BucketList, bucket_configs, bucket_names);
+
+TYPED_TEST(BucketList, ZipfPairsOverSeveralInsertsMatchUnorderedMultimap) {
+  using K = typename TestFixture::K;
+  using V = typename TestFixture::V;
+  std::vector<K> keys;
+  std::vector<V> values;
+  TestFixture::skewed_pairs(300000, 5000, 21, keys, values);
+  for (int i = 0; i < 100000; ++i) {  // one key with 10^5 values
+    keys.push_back(make_key<K>(7));
+    values.push_back(static_cast<V>(i));
+  }
+  std::unordered_multimap<K, V, std_hash> reference;
+  for (std::size_t i = 0; i < keys.size(); ++i) { reference.emplace(keys[i], values[i]); }
+  std::size_t distinct = 0;
+  {
+    std::unordered_map<K, int, std_hash> d;
+    for (K k : keys) { d[k] = 1; }
+    distinct = d.size();
+  }
+  for (auto options : {warp::bucket_options{}, warp::bucket_options{1, 1.5, 8}}) {
+    typename TestFixture::map_t map{warp::sizing{distinct, 0.8}, warp::empty_key<K>{sentinels<K>::empty()}, options,
+                                    TypeParam::backend};
+    // Three calls of different sizes: later calls extend the keys' bucket lists and grow the pool.
+    std::size_t const cuts[] = {0, 1000, 150000, keys.size()};
+    std::size_t stored = 0;
+    for (int c = 0; c < 3; ++c) {
+      stored += map.insert(keys.begin() + static_cast<std::ptrdiff_t>(cuts[c]), keys.begin() + static_cast<std::ptrdiff_t>(cuts[c + 1]),
+                           values.begin() + static_cast<std::ptrdiff_t>(cuts[c]));
+    }
+    EXPECT_EQ(stored, keys.size());
+    EXPECT_EQ(map.size(), keys.size());
+    EXPECT_EQ(map.num_keys(), distinct);
+    EXPECT_TRUE(map.status().ok());
+    EXPECT_GE(map.pool_capacity(), keys.size());
+
+    // Every distinct key once, absent keys, and the 10^5-value key four more times: the output
+    // (about 800k values) is larger than the input.
+    std::vector<K> queries;
+    {
+      std::unordered_map<K, int, std_hash> once;
+      for (K k : keys) {
+        if (once.emplace(k, 1).second) { queries.push_back(k); }
+      }
+    }
+    for (std::size_t i = 0; i < 300; ++i) { queries.push_back(make_key<K>(0x5a5a0000ull + i)); }  // absent
+    for (int i = 0; i < 4; ++i) { queries.push_back(make_key<K>(7)); }
+    EXPECT_GT(TestFixture::expect_matches(map, reference, queries), keys.size()) << "the output is larger than the input";
+
+    auto const frozen = map.freeze();
+    EXPECT_EQ(frozen.num_keys(), distinct);
+    EXPECT_EQ(frozen.size(), keys.size());
+    TestFixture::expect_matches(frozen, reference, queries);
+  }
+}
+
+TYPED_TEST(BucketList, OptionsAndFullKeyTable) {
+  using K = typename TestFixture::K;
+  using V = typename TestFixture::V;
+  auto const b = TypeParam::backend;
+  EXPECT_THROW((typename TestFixture::map_t{16, warp::empty_key<K>{sentinels<K>::empty()}, warp::bucket_options{0, 2.0, 8}, b}),
+               warp::invalid_argument);
+  EXPECT_THROW((typename TestFixture::map_t{16, warp::empty_key<K>{sentinels<K>::empty()}, warp::bucket_options{8, 2.0, 4}, b}),
+               warp::invalid_argument);
+  EXPECT_THROW((typename TestFixture::map_t{16, warp::empty_key<K>{sentinels<K>::empty()}, warp::bucket_options{2, 0.5, 8}, b}),
+               warp::invalid_argument);
+
+  typename TestFixture::map_t map{16, warp::empty_key<K>{sentinels<K>::empty()}, {}, b};
+  std::vector<K> keys;
+  std::vector<V> values;
+  for (int i = 0; i < 400; ++i) {
+    keys.push_back(make_key<K>(static_cast<std::uint64_t>(i % 40)));
+    values.push_back(static_cast<V>(i));
+  }
+  keys.push_back(sentinels<K>::empty());
+  values.push_back(0);
+  std::vector<warp::insert_outcome> outcomes(keys.size());
+  std::size_t const stored = map.insert(keys.begin(), keys.end(), values.begin(), outcomes.data());
+  EXPECT_TRUE(map.status().no_room());
+  EXPECT_TRUE(map.status().invalid_key());
+  EXPECT_EQ(outcomes.back(), warp::insert_outcome::invalid_key);
+  EXPECT_EQ(map.num_keys(), map.capacity());
+  // The pairs reported stored are exactly those retrievable.
+  std::unordered_multimap<K, V, std_hash> reference;
+  std::size_t reported = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (outcomes[i] == warp::insert_outcome::inserted) {
+      reference.emplace(keys[i], values[i]);
+      ++reported;
+    }
+  }
+  EXPECT_EQ(stored, reported);
+  std::vector<K> queries;
+  for (int i = 0; i < 40; ++i) { queries.push_back(make_key<K>(static_cast<std::uint64_t>(i))); }
+  TestFixture::expect_matches(map, reference, queries);
+}
+
+}  // namespace
