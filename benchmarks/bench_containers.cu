@@ -6,7 +6,10 @@
 //   bench_containers --benchmark_out=containers.json --benchmark_out_format=json
 //   names: set/<backend>/<key>/<scheme>/<insert|contains>/load:x
 //          count/<backend>/u32/m:<m|zipf>/<count|lookup>/load:x
-//          mvm/<backend>/<key>/m:<m>/<insert|retrieve>/load:x
+//          mvm/<backend>/<key>/m:<m>/<insert|retrieve>/load:x   (uniform multiplicities: a Zipf key with
+//              millions of copies costs O(m^2) probes in one-slot-per-value open addressing; that
+//              case is bucket_list_map's)
+//          blm/<backend>/<key>/m:<m|zipf>/<insert|retrieve|frozen_retrieve>/load:x
 //          bloom/<backend>/u64/block:<bytes>/k:<k>/<add|contains>
 // Environment: WARP_BENCH_LOG2_KEYS (27), WARP_BENCH_HOST_LOG2_KEYS (22).
 #include <warp/warp.cuh>
@@ -19,6 +22,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -236,6 +240,60 @@ void bench_multi(benchmark::State& state, warp::backend where, std::size_t m, bo
   add_rate_counters(state, where, static_cast<double>(n));  // pairs inserted, or values retrieved
 }
 
+// ---- bucket_list_map ----------------------------------------------------------------------------
+
+enum class bucket_op { insert, retrieve, frozen_retrieve };
+
+template <class K>
+void bench_bucket(benchmark::State& state, warp::backend where, std::size_t m, bucket_op what, double load) {
+  if (skip_without_device(state, where)) { return; }
+  std::size_t const n = problem_size(where);
+  auto const stream = warp::default_stream();
+  auto const& host_keys = repeated_keys<K>(n, m);
+  auto const& host_values = shuffled_keys<K>(n, 0);
+  static std::map<std::pair<std::size_t, std::size_t>, std::vector<K>> distinct_cache;
+  auto& host_distinct = distinct_cache.try_emplace({n, m}, distinct_of(host_keys)).first->second;
+  auto& keys = backend_copy<K>(where, role::keys, host_keys, stream);
+  auto& values = backend_copy<K>(where, role::values, host_values, stream);
+  auto& queries = backend_copy<K>(where, role::keys, host_distinct, stream);
+  warp::detail::buffer<K> out{where, n, stream};
+  warp::detail::buffer<std::uint64_t> offsets{where, host_distinct.size() + 1, stream};
+  using map_t = warp::bucket_list_map<K, K, warp::double_hashing<8, 1>>;
+  map_t map{static_cast<std::size_t>(static_cast<double>(host_distinct.size()) / load), warp::empty_key<K>{K{0}}, {}, where, stream};
+  std::optional<typename map_t::frozen_type> frozen;
+  bool built = false;
+  auto prepare = [&] {
+    if (what == bucket_op::insert) { map.clear(stream); }
+    if (what != bucket_op::insert && !built) {
+      map.insert(keys.data(), keys.data() + n, values.data(), nullptr, stream);
+      if (what == bucket_op::frozen_retrieve) { frozen.emplace(map.freeze(stream)); }
+    }
+    built = true;
+  };
+  std::uint64_t retrieved = 0;
+  auto body = [&] {
+    auto const q = queries.data(), q_end = queries.data() + host_distinct.size();
+    switch (what) {
+      case bucket_op::insert: map.insert(keys.data(), keys.data() + n, values.data(), nullptr, stream); break;
+      case bucket_op::retrieve: retrieved = map.retrieve(q, q_end, offsets.data(), out.data(), n, stream); break;
+      case bucket_op::frozen_retrieve: retrieved = frozen->retrieve(q, q_end, offsets.data(), out.data(), n, stream); break;
+    }
+  };
+  double const best = timed_iterations(state, where, stream, prepare, body);
+  if (what != bucket_op::insert && retrieved != n) { state.SkipWithError("retrieve returned the wrong number of values"); }
+  if (!map.status().ok()) { state.SkipWithError("bucket-list map reported no_room"); }
+  if (where == warp::backend::host && what == bucket_op::insert) {
+    absl::flat_hash_map<K, std::vector<K>> baseline;
+    double const absl_s = host_seconds([&] {
+      baseline.clear();
+      for (std::size_t i = 0; i < n; ++i) { baseline[host_keys[i]].push_back(host_values[i]); }
+    });
+    state.counters["ratio_vs_absl"] = absl_s / best;
+  }
+  state.counters["distinct"] = static_cast<double>(host_distinct.size());
+  add_rate_counters(state, where, static_cast<double>(n));
+}
+
 // ---- bloom_filter -------------------------------------------------------------------------------
 
 template <int Block>
@@ -336,6 +394,23 @@ void register_multi(std::string const& key) {
   }
 }
 
+template <class K>
+void register_bucket(std::string const& key) {
+  for (auto where : {warp::backend::cuda, warp::backend::host}) {
+    for (std::size_t m : {std::size_t{1}, std::size_t{2}, std::size_t{4}, std::size_t{8}, std::size_t{16}, std::size_t{0}}) {
+      for (auto what : {bucket_op::insert, bucket_op::retrieve, bucket_op::frozen_retrieve}) {
+        for (double load : {0.5, 0.8, 0.95}) {
+          if (where == warp::backend::host && (load != 0.8 || (m != 1 && m != 0))) { continue; }
+          char const* op = what == bucket_op::insert ? "insert" : what == bucket_op::retrieve ? "retrieve" : "frozen_retrieve";
+          register_timed("blm/" + std::string(warp::to_string(where)) + "/" + key + "/m:" + (m ? std::to_string(m) : "zipf") +
+                             "/" + op + "/load:" + load_name(load),
+                         where, [=](benchmark::State& s) { bench_bucket<K>(s, where, m, what, load); });
+        }
+      }
+    }
+  }
+}
+
 template <int Block>
 void register_bloom(int hashes) {
   for (auto where : {warp::backend::cuda, warp::backend::host}) {
@@ -358,6 +433,8 @@ int main(int argc, char** argv) {
   register_counting();
   register_multi<std::uint32_t>("u32");
   register_multi<std::uint64_t>("u64");
+  register_bucket<std::uint32_t>("u32");
+  register_bucket<std::uint64_t>("u64");
   register_bloom<32>(6);
   register_bloom<64>(7);
   register_bloom<128>(7);
