@@ -32,8 +32,8 @@ for t in build-gpu/tests/test_*; do
 done
 
 echo "== compute-sanitizer memcheck" | tee -a "$log"
-for t in test_map_device_ref test_map_basic; do
-  filter='*'; [ "$t" = test_map_basic ] && filter="${SANITIZE_FILTER:-*cuda*}"
+for t in ${SANITIZE_TESTS-test_map_device_ref test_map_basic}; do
+  filter='*'; [ "$t" != test_map_device_ref ] && filter="${SANITIZE_FILTER:-*cuda*}"
   echo "== memcheck $t" >> "$OUT/sanitizer.log"
   timeout "$TEST_LIMIT" compute-sanitizer --tool memcheck --error-exitcode 9 build-gpu/tests/$t \
     --gtest_brief=1 --gtest_filter="$filter" >> "$OUT/sanitizer.log" 2>&1
@@ -48,11 +48,19 @@ done
 echo "== benchmarks"
 # CUDA benchmarks by default (host figures come from the CPU machines), one JSON per key width so
 # that a time limit on one keeps the other; BENCH_FILTER overrides the prefix.
-for width in ${BENCH_WIDTHS:-u32_u32 u64_u64}; do
+for width in ${BENCH_WIDTHS-u32_u32 u64_u64}; do
   timeout "$BENCH_LIMIT" build-gpu/benchmarks/bench_single_value_map \
     --benchmark_out="$OUT/svm_${width}.json" --benchmark_out_format=json \
     --benchmark_filter="${BENCH_FILTER:-svm/cuda}/${width}/" 2>&1 | tee -a "$OUT/bench.log" | grep -E '^(svm|roofline|ERROR)' | cut -c1-150
   rc=${PIPESTATUS[0]}; echo "bench $width rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
 done
+# The container benchmarks (sets, counting, multi-value, bucket lists, Bloom filters); the default
+# filter takes every CUDA case, CONTAINERS_FILTER narrows it ("" skips them).
+if [ -n "${CONTAINERS_FILTER-/cuda/}" ]; then
+  timeout "$BENCH_LIMIT" build-gpu/benchmarks/bench_containers \
+    --benchmark_out="$OUT/containers.json" --benchmark_out_format=json \
+    --benchmark_filter="${CONTAINERS_FILTER-/cuda/}" 2>&1 | tee -a "$OUT/bench.log" | grep -E '^(set|count|mvm|blm|bloom|roofline|ERROR)' | cut -c1-150
+  rc=${PIPESTATUS[0]}; echo "bench containers rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
+fi
 echo "overall status=$status"
 exit $status
