@@ -30,12 +30,9 @@ class BucketList : public ::testing::Test {
 
   static void skewed_pairs(std::size_t draws, std::size_t distinct, std::uint64_t seed, std::vector<K>& keys,
                            std::vector<V>& values) {
-    std::vector<double> weights(distinct);
-    for (std::size_t r = 0; r < distinct; ++r) { weights[r] = 1.0 / static_cast<double>(r + 1); }
-    std::discrete_distribution<std::size_t> zipf(weights.begin(), weights.end());
     std::mt19937_64 rng{seed};
-    for (std::size_t i = 0; i < draws; ++i) {
-      keys.push_back(make_key<K>(zipf(rng) * 104729 + 11));
+    for (std::uint64_t r : zipf_ranks(draws, distinct, seed)) {
+      keys.push_back(make_key<K>(r * 104729 + 11));
       values.push_back(static_cast<V>(rng() % 1000000007));
     }
   }

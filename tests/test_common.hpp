@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <warp/warp.cuh>
 
@@ -80,6 +81,18 @@ V make_value(std::uint64_t r) {
   } else {
     return static_cast<V>(r % 1000003);
   }
+}
+
+/// `draws` ranks in [0, distinct) drawn from Zipf(s = 1): rank r with probability ~ 1 / (r + 1).
+/// The skewed inputs of the counting and multi-value tests.
+inline std::vector<std::uint64_t> zipf_ranks(std::size_t draws, std::size_t distinct, std::uint64_t seed) {
+  std::vector<double> weights(distinct);
+  for (std::size_t r = 0; r < distinct; ++r) { weights[r] = 1.0 / static_cast<double>(r + 1); }
+  std::discrete_distribution<std::size_t> zipf(weights.begin(), weights.end());
+  std::mt19937_64 rng{seed};
+  std::vector<std::uint64_t> ranks(draws);
+  for (auto& r : ranks) { r = zipf(rng); }
+  return ranks;
 }
 
 }  // namespace warp_test

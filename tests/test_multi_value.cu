@@ -32,12 +32,9 @@ class MultiValue : public ::testing::Test {
   /// Pairs whose keys are Zipf(1)-distributed over `distinct` keys, plus one key with `heavy` values.
   static void skewed_pairs(std::size_t draws, std::size_t distinct, std::size_t heavy, std::uint64_t seed,
                            std::vector<K>& keys, std::vector<V>& values) {
-    std::vector<double> weights(distinct);
-    for (std::size_t r = 0; r < distinct; ++r) { weights[r] = 1.0 / static_cast<double>(r + 1); }
-    std::discrete_distribution<std::size_t> zipf(weights.begin(), weights.end());
     std::mt19937_64 rng{seed};
-    for (std::size_t i = 0; i < draws; ++i) {
-      keys.push_back(make_key<K>(zipf(rng) * 7919 + 3));
+    for (std::uint64_t r : zipf_ranks(draws, distinct, seed)) {
+      keys.push_back(make_key<K>(r * 7919 + 3));
       values.push_back(static_cast<V>(rng() % 1000000));
     }
     for (std::size_t i = 0; i < heavy; ++i) {

@@ -195,14 +195,10 @@ class CountingMap : public ::testing::Test {
 
   /// Zipf(s = 1) draws over `distinct` keys, plus one key repeated `heavy` times.
   static std::vector<K> skewed(std::size_t draws, std::size_t distinct, std::size_t heavy, std::uint64_t seed) {
-    std::vector<double> weights(distinct);
-    for (std::size_t r = 0; r < distinct; ++r) { weights[r] = 1.0 / static_cast<double>(r + 1); }
-    std::discrete_distribution<std::size_t> zipf(weights.begin(), weights.end());
-    std::mt19937_64 rng{seed};
     std::vector<K> out;
-    for (std::size_t i = 0; i < draws; ++i) { out.push_back(make_key<K>(zipf(rng) * 2654435761ull + 1)); }
+    for (std::uint64_t r : zipf_ranks(draws, distinct, seed)) { out.push_back(make_key<K>(r * 2654435761ull + 1)); }
     out.insert(out.end(), heavy, make_key<K>(0xfeedull));
-    std::shuffle(out.begin(), out.end(), rng);
+    std::shuffle(out.begin(), out.end(), std::mt19937_64{seed});
     return out;
   }
 };

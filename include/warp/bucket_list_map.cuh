@@ -14,9 +14,9 @@
 //   3. allocate: each key carves the call's new buckets as one contiguous run (one thread per key,
 //                no races) and links them newest first;
 //   4. write:    each pair stores its value: O(1), since the call's ranks map to that run.
-// Lookups (count, the two-pass retrieve of multi_value_map) walk a key's buckets. freeze() compacts
-// everything into a read-only CSR form (frozen_multimap: key -> row, offsets, one value array) for
-// the fastest queries.
+// Lookups (count() and the two-pass retrieve(), shared with multi_value_map) walk a key's buckets.
+// freeze() compacts everything into a read-only CSR form (frozen_multimap: key -> row, offsets, one
+// value array) for the fastest queries.
 //
 //   warp::bucket_list_map<std::uint32_t, std::uint32_t> m{warp::sizing{distinct_keys, 0.8}, warp::empty_key{~0u}};
 //   m.insert(keys, keys + n, values);
@@ -251,10 +251,12 @@ template <class Key, class Value, class Probing = linear_probing<4, 2>>
 class frozen_multimap;
 
 template <class Key, class Value, class Probing = linear_probing<4, 2>>
-class bucket_list_map {
+class bucket_list_map
+    : public detail::two_pass_lookups<bucket_list_map<Key, Value, Probing>, Value, Probing::tile_size> {
   using key_table = single_value_map<Key, detail::no_value, Probing>;
   using engine_type = typename key_table::engine_type;
   using lists_type = detail::bucket_lists<Value>;
+  friend class detail::two_pass_lookups<bucket_list_map, Value, Probing::tile_size>;
 
  public:
   using key_type = Key;
@@ -308,24 +310,6 @@ class bucket_list_map {
     return static_cast<std::size_t>(stored);
   }
 
-  /// counts[i] = number of values of key i (may be null). Returns the sum.
-  template <class KeyIt>
-  std::uint64_t count(KeyIt first, KeyIt last, std::uint64_t* counts = nullptr, cuda::stream_ref stream = default_stream()) const {
-    return detail::count_values<tile_size>(detail::executor{where(), stream}, first, last, counts, counter());
-  }
-
-  /// The two-pass retrieve of multi_value_map: the values of key i (in insertion-rank order within
-  /// each bucket) go to values_out[offsets[i] .. offsets[i + 1]).
-  template <class KeyIt>
-  std::uint64_t retrieve(KeyIt first, KeyIt last, std::uint64_t* offsets_out, Value* values_out,
-                         std::uint64_t values_capacity, cuda::stream_ref stream = default_stream()) const {
-    return detail::retrieve_values<tile_size>(
-        detail::executor{where(), stream}, first, last, offsets_out, values_out, values_capacity, counter(),
-        [e = engine(), l = lists()](auto keys, std::uint64_t const* offsets, Value* out) {
-          return detail::bucket_retrieve_fn<engine_type, lists_type, decltype(keys), Value>{e, l, keys, offsets, out};
-        });
-  }
-
   /// Compacts into the read-only CSR form. This map is unchanged.
   [[nodiscard]] frozen_type freeze(cuda::stream_ref stream = default_stream()) const;
 
@@ -371,6 +355,11 @@ class bucket_list_map {
   auto counter() const {
     return [e = engine(), l = lists()](auto keys, std::uint64_t* counts) {
       return detail::bucket_count_fn<engine_type, lists_type, decltype(keys)>{e, l, keys, counts};
+    };
+  }
+  auto writer() const {
+    return [e = engine(), l = lists()](auto keys, std::uint64_t const* offsets, Value* out) {
+      return detail::bucket_retrieve_fn<engine_type, lists_type, decltype(keys), Value>{e, l, keys, offsets, out};
     };
   }
   std::uint64_t used(int which) const {
@@ -481,27 +470,14 @@ struct frozen_retrieve_fn {
 /// The read-only CSR form of a bucket_list_map: key -> row (a single_value_map), row offsets, and
 /// all values in one array (row r's values are values[offsets[r] .. offsets[r + 1])).
 template <class Key, class Value, class Probing>
-class frozen_multimap {
+class frozen_multimap
+    : public detail::two_pass_lookups<frozen_multimap<Key, Value, Probing>, Value, Probing::tile_size> {
   using row_table = single_value_map<Key, std::uint64_t, Probing>;
   using engine_type = typename row_table::engine_type;
+  friend class detail::two_pass_lookups<frozen_multimap, Value, Probing::tile_size>;
 
  public:
   static constexpr int tile_size = Probing::tile_size;
-
-  template <class KeyIt>
-  std::uint64_t count(KeyIt first, KeyIt last, std::uint64_t* counts = nullptr, cuda::stream_ref stream = default_stream()) const {
-    return detail::count_values<tile_size>(detail::executor{where(), stream}, first, last, counts, counter());
-  }
-  /// The two-pass retrieve of multi_value_map.
-  template <class KeyIt>
-  std::uint64_t retrieve(KeyIt first, KeyIt last, std::uint64_t* offsets_out, Value* values_out,
-                         std::uint64_t values_capacity, cuda::stream_ref stream = default_stream()) const {
-    return detail::retrieve_values<tile_size>(
-        detail::executor{where(), stream}, first, last, offsets_out, values_out, values_capacity, counter(),
-        [e = engine(), ro = row_offsets_.data(), rv = values_.data()](auto keys, std::uint64_t const* offsets, Value* out) {
-          return detail::frozen_retrieve_fn<engine_type, decltype(keys), Value>{e, keys, ro, rv, offsets, out};
-        });
-  }
 
   [[nodiscard]] std::size_t num_keys() const noexcept { return num_rows_; }
   [[nodiscard]] std::uint64_t size() const noexcept { return num_values_; }
@@ -534,6 +510,11 @@ class frozen_multimap {
   auto counter() const {
     return [e = engine(), ro = row_offsets_.data()](auto keys, std::uint64_t* counts) {
       return detail::frozen_count_fn<engine_type, decltype(keys)>{e, keys, ro, counts};
+    };
+  }
+  auto writer() const {
+    return [e = engine(), ro = row_offsets_.data(), rv = values_.data()](auto keys, std::uint64_t const* offsets, Value* out) {
+      return detail::frozen_retrieve_fn<engine_type, decltype(keys), Value>{e, keys, ro, rv, offsets, out};
     };
   }
 

@@ -5,7 +5,8 @@
 //   warp::multi_value_map<std::uint32_t, std::uint32_t> m{warp::sizing{pairs, 0.8}, warp::empty_key{~0u}};
 //   m.insert(keys, keys + n, values);
 //   std::vector<std::uint64_t> offsets(q + 1);
-//   std::uint64_t total = m.count(queries, queries + q);           // pass 1 (optional: to size the output)
+//   std::uint64_t total = m.count(queries, queries + q);           // to size the output
+//   (count() and retrieve() come from detail::two_pass_lookups, shared by the multi-value containers)
 //   std::vector<std::uint32_t> out(total);
 //   m.retrieve(queries, queries + q, offsets.data(), out.data(), out.size());
 //   // the values of queries[i] are out[offsets[i] .. offsets[i + 1])
@@ -93,9 +94,11 @@ struct multi_retrieve_fn {
 }  // namespace detail
 
 template <class Key, class Value, class Probing = linear_probing<4, 2>>
-class multi_value_map {
+class multi_value_map
+    : public detail::two_pass_lookups<multi_value_map<Key, Value, Probing>, Value, Probing::tile_size> {
   using table_type = single_value_map<Key, Value, Probing>;
   using probe_type = detail::multi_probe<typename table_type::engine_type>;
+  friend class detail::two_pass_lookups<multi_value_map, Value, Probing::tile_size>;
 
  public:
   using key_type = Key;
@@ -130,26 +133,6 @@ class multi_value_map {
   void insert_async(KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes = nullptr,
                     cuda::stream_ref stream = default_stream()) {
     add(first, last, values, outcomes, detail::completion::enqueue, stream);
-  }
-
-  /// counts[i] = number of values of key i (counts may be null). Returns the sum.
-  template <class KeyIt>
-  std::uint64_t count(KeyIt first, KeyIt last, std::uint64_t* counts = nullptr, cuda::stream_ref stream = default_stream()) const {
-    return detail::count_values<tile_size>(detail::executor{where(), stream}, first, last, counts, counter());
-  }
-
-  /// The two-pass retrieve: counts every key's values, turns the counts into offsets (exclusive
-  /// scan, offsets[n] = total), then writes the values of key i to values_out[offsets[i] ..
-  /// offsets[i + 1]). offsets_out holds n + 1 entries (may be null); values_out must hold the total,
-  /// which must not exceed `values_capacity` (checked before anything is written). Returns the total.
-  template <class KeyIt>
-  std::uint64_t retrieve(KeyIt first, KeyIt last, std::uint64_t* offsets_out, Value* values_out,
-                         std::uint64_t values_capacity, cuda::stream_ref stream = default_stream()) const {
-    return detail::retrieve_values<tile_size>(
-        detail::executor{where(), stream}, first, last, offsets_out, values_out, values_capacity, counter(),
-        [probe = probe()](auto keys, std::uint64_t const* offsets, Value* out) {
-          return detail::multi_retrieve_fn<probe_type, decltype(keys)>{probe, keys, offsets, out};
-        });
   }
 
   /// Every stored pair (in no particular order); the outputs must hold size() entries.
@@ -208,6 +191,11 @@ class multi_value_map {
   auto counter() const {
     return [probe = probe()](auto keys, std::uint64_t* counts) {
       return detail::multi_count_fn<probe_type, decltype(keys)>{probe, keys, counts};
+    };
+  }
+  auto writer() const {
+    return [probe = probe()](auto keys, std::uint64_t const* offsets, Value* out) {
+      return detail::multi_retrieve_fn<probe_type, decltype(keys)>{probe, keys, offsets, out};
     };
   }
 

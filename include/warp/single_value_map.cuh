@@ -48,8 +48,6 @@ struct sizing {
   double load_factor;
 };
 
-inline cuda::stream_ref default_stream() noexcept { return cuda::stream_ref{cudaStream_t{}}; }
-
 template <class Key, class Value, class Probing = linear_probing<4, 2>>
 class single_value_map {
  public:

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <cuda/stream_ref>
+
 #include <warp/core/config.cuh>
 #include <warp/core/error.cuh>
 
@@ -23,6 +25,9 @@ namespace warp {
 enum class backend { host, cuda };
 
 inline char const* to_string(backend b) { return b == backend::cuda ? "cuda" : "host"; }
+
+/// The stream bulk calls use when none is given (the legacy default stream on CUDA; ignored on the host).
+inline cuda::stream_ref default_stream() noexcept { return cuda::stream_ref{cudaStream_t{}}; }
 
 /// Why the CUDA backend is (un)available, in words; empty when it is available.
 inline std::string cuda_unavailable_reason() {

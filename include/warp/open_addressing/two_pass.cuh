@@ -79,4 +79,31 @@ std::uint64_t retrieve_values(executor const& ex, KeyIt first, KeyIt last, std::
   return c.total;
 }
 
+/// The count() and retrieve() of a multi-value container, written once. Derived provides where(),
+/// counter() (keys, counts) -> per-key counting functor, and writer() (keys, offsets, out) ->
+/// per-key writing functor.
+template <class Derived, class Value, int TileSize>
+class two_pass_lookups {
+ public:
+  /// counts[i] = number of values of key i (counts may be null). Returns the sum.
+  template <class KeyIt>
+  std::uint64_t count(KeyIt first, KeyIt last, std::uint64_t* counts = nullptr,
+                      cuda::stream_ref stream = default_stream()) const {
+    Derived const& self = static_cast<Derived const&>(*this);
+    return count_values<TileSize>(executor{self.where(), stream}, first, last, counts, self.counter());
+  }
+
+  /// The two-pass retrieve: counts every key's values, turns the counts into offsets (exclusive
+  /// scan, offsets[n] = total), then writes the values of key i to values_out[offsets[i] ..
+  /// offsets[i + 1]). offsets_out holds n + 1 entries (may be null); values_out must hold the total,
+  /// which must not exceed `values_capacity` (checked before anything is written). Returns the total.
+  template <class KeyIt>
+  std::uint64_t retrieve(KeyIt first, KeyIt last, std::uint64_t* offsets_out, Value* values_out,
+                         std::uint64_t values_capacity, cuda::stream_ref stream = default_stream()) const {
+    Derived const& self = static_cast<Derived const&>(*this);
+    return retrieve_values<TileSize>(executor{self.where(), stream}, first, last, offsets_out, values_out,
+                                     values_capacity, self.counter(), self.writer());
+  }
+};
+
 }  // namespace warp::detail
