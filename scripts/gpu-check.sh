@@ -42,7 +42,11 @@ done
 tail -n 4 "$OUT/sanitizer.log"
 
 for e in build-gpu/examples/example_*; do
-  step 60 "$e"
+  case "$(basename "$e")" in
+    example_kmer_count) step 60 "$e" examples/data/reads.fasta 21 3 ;;
+    example_bloom_keys) step 60 "$e" examples/data/keys.txt /tmp/warp-example.bloom examples/data/queries.txt ;;
+    *) step 60 "$e" ;;
+  esac
 done
 
 echo "== benchmarks"
