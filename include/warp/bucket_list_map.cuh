@@ -250,6 +250,44 @@ struct bucket_retrieve_fn {
 template <class Key, class Value, class Probing = linear_probing<4, 2>>
 class frozen_multimap;
 
+/// The non-owning, trivially copyable view of a bucket_list_map for lookups in user kernels (CUDA
+/// backend) or host threads: count and retrieve of one key. Inserts are bulk calls (see above).
+template <class Key, class Value, class Probing>
+class bucket_list_map_ref {
+  using engine_type = detail::probing_engine<Key, detail::no_value, Probing>;
+  using lists_type = detail::bucket_lists<Value>;
+
+ public:
+  static constexpr int tile_size = Probing::tile_size;
+
+  bucket_list_map_ref() = default;
+  bucket_list_map_ref(engine_type e, lists_type l) noexcept : keys_{e}, lists_{l} {}
+
+  WARP_HD std::uint64_t count(Key const& k) const noexcept { return count(one_lane_tile{}, k); }
+  /// Writes k's values to out[0 .. count(k)); returns how many.
+  WARP_HD std::uint64_t retrieve(Key const& k, Value* out) const noexcept { return retrieve(one_lane_tile{}, k, out); }
+
+  template <class Tile>
+  WARP_HD std::uint64_t count(Tile const& tile, Key const& k) const noexcept {
+    std::size_t const slot = keys_.find_index(tile, k);
+    return slot == engine_type::npos ? 0 : lists_.count[slot];
+  }
+  /// Tile form: every lane passes the same key; lane 0 copies the values.
+  template <class Tile>
+  WARP_HD std::uint64_t retrieve(Tile const& tile, Key const& k, Value* out) const noexcept {
+    std::size_t const slot = keys_.find_index(tile, k);
+    if (slot == engine_type::npos) { return 0; }
+    if (tile.thread_rank() == 0) {
+      lists_.for_each_value(slot, [out](std::uint64_t rank, Value const& v) { out[rank] = v; });
+    }
+    return lists_.count[slot];
+  }
+
+ private:
+  engine_type keys_{};
+  lists_type lists_{};
+};
+
 template <class Key, class Value, class Probing = linear_probing<4, 2>>
 class bucket_list_map
     : public detail::two_pass_lookups<bucket_list_map<Key, Value, Probing>, Value, Probing::tile_size> {
@@ -263,6 +301,7 @@ class bucket_list_map
   using mapped_type = Value;
   using hasher = typename key_table::hasher;
   using frozen_type = frozen_multimap<Key, Value, Probing>;
+  using ref_type = bucket_list_map_ref<Key, Value, Probing>;
   static constexpr int tile_size = Probing::tile_size;
 
   /// Room for at least `key_capacity` distinct keys; the value pool grows as needed.
@@ -333,6 +372,9 @@ class bucket_list_map
   }
   [[nodiscard]] backend where() const noexcept { return keys_.where(); }
   [[nodiscard]] bucket_options options() const noexcept { return options_; }
+
+  /// Lookup view for user code. Valid until the next insert (which may move the pool).
+  [[nodiscard]] ref_type ref() const noexcept { return ref_type{engine(), lists()}; }
 
  private:
   static bucket_options checked(bucket_options o) {

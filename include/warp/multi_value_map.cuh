@@ -93,6 +93,47 @@ struct multi_retrieve_fn {
 
 }  // namespace detail
 
+/// The non-owning, trivially copyable view of a multi_value_map for user kernels (CUDA backend) or
+/// host threads (host backend): insert (with the map's options), count and retrieve of one key, in
+/// scalar and tile forms. Inserts may run concurrently with each other and with lookups.
+template <class Key, class Value, class Probing>
+class multi_value_map_ref {
+  using probe_type = detail::multi_probe<detail::probing_engine<Key, Value, Probing>>;
+
+ public:
+  static constexpr int tile_size = Probing::tile_size;
+
+  multi_value_map_ref() = default;
+  multi_value_map_ref(probe_type probe, bool unique_pairs, std::uint64_t cap, unsigned long long* dropped) noexcept
+      : probe_{probe}, unique_{unique_pairs}, cap_{cap}, dropped_{dropped} {}
+
+  WARP_HD insert_outcome insert(Key const& k, Value const& v) const noexcept { return insert(one_lane_tile{}, k, v); }
+  WARP_HD std::uint64_t count(Key const& k) const noexcept { return probe_.count(one_lane_tile{}, k); }
+  /// Writes k's values to out[0 .. count(k)) (in no particular order); returns how many.
+  WARP_HD std::uint64_t retrieve(Key const& k, Value* out) const noexcept { return probe_.retrieve(one_lane_tile{}, k, out); }
+
+  template <class Tile>
+  WARP_HD insert_outcome insert(Tile const& tile, Key const& k, Value const& v) const noexcept {
+    insert_outcome const o = probe_.insert(tile, k, v, unique_, cap_);
+    if (o == insert_outcome::over_cap && tile.thread_rank() == 0) {
+      cuda::atomic_ref<unsigned long long, cuda::thread_scope_device>{*dropped_}.fetch_add(1, cuda::std::memory_order_relaxed);
+    }
+    return o;
+  }
+  template <class Tile>
+  WARP_HD std::uint64_t count(Tile const& tile, Key const& k) const noexcept { return probe_.count(tile, k); }
+  template <class Tile>
+  WARP_HD std::uint64_t retrieve(Tile const& tile, Key const& k, Value* out) const noexcept {
+    return probe_.retrieve(tile, k, out);
+  }
+
+ private:
+  probe_type probe_{};
+  bool unique_ = false;
+  std::uint64_t cap_ = 0;
+  unsigned long long* dropped_ = nullptr;
+};
+
 template <class Key, class Value, class Probing = linear_probing<4, 2>>
 class multi_value_map
     : public detail::two_pass_lookups<multi_value_map<Key, Value, Probing>, Value, Probing::tile_size> {
@@ -104,6 +145,7 @@ class multi_value_map
   using key_type = Key;
   using mapped_type = Value;
   using hasher = typename table_type::hasher;
+  using ref_type = multi_value_map_ref<Key, Value, Probing>;
   static constexpr int tile_size = Probing::tile_size;
 
   /// A table with room for at least `capacity` pairs.
@@ -161,6 +203,12 @@ class multi_value_map
   [[nodiscard]] std::size_t memory_footprint() const noexcept { return table_.memory_footprint() + sizeof(unsigned long long); }
   [[nodiscard]] backend where() const noexcept { return table_.where(); }
   [[nodiscard]] multi_options options() const noexcept { return options_; }
+
+  /// Device (or host, on the host backend) view for user code.
+  [[nodiscard]] ref_type ref() const noexcept {
+    return ref_type{probe(), options_.pairs == duplicate_pairs::drop, options_.max_values_per_key,
+                    dropped_.data()};
+  }
 
  private:
   static multi_options checked(multi_options o) {
