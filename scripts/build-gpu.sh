@@ -15,5 +15,15 @@ for binary in build-gpu/tests/test_* build-gpu/examples/example_* build-gpu/benc
   [ -x "$binary" ] && [ -f "$binary" ] || continue
   ldd "$binary" | awk '/=> \// {print $3}' | grep -E 'lib(gomp|atomic|benchmark|absl)' || true
 done | sort -u | xargs -r -I{} cp -L {} build-gpu/lib/
-ls build-gpu/lib
-du -sh build-gpu
+# The bundle the device tool carries (64 MiB at most): the binaries, stripped of host symbols, and
+# the libraries; object files stay here.
+rm -rf gpu-bundle
+mkdir -p gpu-bundle/tests gpu-bundle/examples gpu-bundle/benchmarks
+for kind in tests examples benchmarks; do
+  for binary in build-gpu/$kind/test_* build-gpu/$kind/example_* build-gpu/$kind/bench_*; do
+    [ -x "$binary" ] && [ -f "$binary" ] || continue
+    strip --strip-unneeded -o "gpu-bundle/$kind/$(basename "$binary")" "$binary"
+  done
+done
+cp -a build-gpu/lib gpu-bundle/lib
+du -sh gpu-bundle

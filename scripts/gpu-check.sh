@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs on the device machine, from the repository root, with build-gpu/ carried over:
+# Runs on the device machine, from the repository root, with gpu-bundle/ (scripts/build-gpu.sh) carried over:
 # every test binary directly, compute-sanitizer passes, the examples, then the benchmarks with
 # JSON output into $OUT. Every step has a time limit, so that a hang in never-run device code
 # costs minutes, not the whole lease; it keeps going after a failure and reports it at the end.
@@ -8,7 +8,7 @@ set -uo pipefail
 OUT=${OUT:-/tmp/warp-out}
 mkdir -p "$OUT"
 export PATH="/usr/local/cuda/bin:$PATH"
-export LD_LIBRARY_PATH="$PWD/build-gpu/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$PWD/gpu-bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 TEST_LIMIT=${TEST_LIMIT:-120}
 BENCH_LIMIT=${BENCH_LIMIT:-170}
 status=0
@@ -25,7 +25,7 @@ step() {  # step <limit-seconds> <command...>: runs it, appends to $log, prints 
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv | tee -a "$log"
 
-for t in build-gpu/tests/test_*; do
+for t in gpu-bundle/tests/test_*; do
   [ -x "$t" ] && [ -f "$t" ] || continue
   step "$TEST_LIMIT" "$t" --gtest_brief=1
   grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$log" | tail -n 3
@@ -35,13 +35,13 @@ echo "== compute-sanitizer memcheck" | tee -a "$log"
 for t in ${SANITIZE_TESTS-test_map_device_ref test_map_basic}; do
   filter='*'; [ "$t" != test_map_device_ref ] && filter="${SANITIZE_FILTER:-*cuda*}"
   echo "== memcheck $t" >> "$OUT/sanitizer.log"
-  timeout "$TEST_LIMIT" compute-sanitizer --tool memcheck --error-exitcode 9 build-gpu/tests/$t \
+  timeout "$TEST_LIMIT" compute-sanitizer --tool memcheck --error-exitcode 9 gpu-bundle/tests/$t \
     --gtest_brief=1 --gtest_filter="$filter" >> "$OUT/sanitizer.log" 2>&1
   rc=$?; echo "memcheck $t rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
 done
 tail -n 4 "$OUT/sanitizer.log"
 
-for e in build-gpu/examples/example_*; do
+for e in gpu-bundle/examples/example_*; do
   case "$(basename "$e")" in
     example_kmer_count) step 60 "$e" examples/data/reads.fasta 21 3 ;;
     example_bloom_keys) step 60 "$e" examples/data/keys.txt /tmp/warp-example.bloom examples/data/queries.txt ;;
@@ -53,7 +53,7 @@ echo "== benchmarks"
 # CUDA benchmarks by default (host figures come from the CPU machines), one JSON per key width so
 # that a time limit on one keeps the other; BENCH_FILTER overrides the prefix.
 for width in ${BENCH_WIDTHS-u32_u32 u64_u64}; do
-  timeout "$BENCH_LIMIT" build-gpu/benchmarks/bench_single_value_map \
+  timeout "$BENCH_LIMIT" gpu-bundle/benchmarks/bench_single_value_map \
     --benchmark_out="$OUT/svm_${width}.json" --benchmark_out_format=json \
     --benchmark_filter="${BENCH_FILTER:-svm/cuda}/${width}/" 2>&1 | tee -a "$OUT/bench.log" | grep -E '^(svm|roofline|ERROR)' | cut -c1-150
   rc=${PIPESTATUS[0]}; echo "bench $width rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
@@ -61,7 +61,7 @@ done
 # The container benchmarks (sets, counting, multi-value, bucket lists, Bloom filters); the default
 # filter takes every CUDA case, CONTAINERS_FILTER narrows it ("" skips them).
 if [ -n "${CONTAINERS_FILTER-/cuda/}" ]; then
-  timeout "$BENCH_LIMIT" build-gpu/benchmarks/bench_containers \
+  timeout "$BENCH_LIMIT" gpu-bundle/benchmarks/bench_containers \
     --benchmark_out="$OUT/containers.json" --benchmark_out_format=json \
     --benchmark_filter="${CONTAINERS_FILTER-/cuda/}" 2>&1 | tee -a "$OUT/bench.log" | grep -E '^(set|count|mvm|blm|bloom|roofline|ERROR)' | cut -c1-150
   rc=${PIPESTATUS[0]}; echo "bench containers rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
