@@ -52,7 +52,7 @@ TYPED_TEST_SUITE(Bloom, bloom_configs, bloom_names);
 TYPED_TEST(Bloom, NoFalseNegativesAndMeasuredRateMatchesPrediction) {
   using K = typename TestFixture::K;
   std::size_t const n = 200000;
-  for (int hashes : {3, 7}) {
+  for (int hashes : {3, 7, 12}) {  // 12: more positions than one 64-bit hash word yields
     typename TestFixture::filter_t filter{n * 10, hashes, TypeParam::backend};  // 10 bits per key
     auto const keys = TestFixture::distinct_keys(n, 1);
     filter.add(keys.begin(), keys.end());
@@ -65,7 +65,7 @@ TYPED_TEST(Bloom, NoFalseNegativesAndMeasuredRateMatchesPrediction) {
     double const measured = static_cast<double>(filter.contains(absent.begin(), absent.end(), reinterpret_cast<bool*>(fp.data()))) / m;
     double const predicted = filter.predicted_false_positive_rate(n);
     double const sigma = std::sqrt(predicted * (1 - predicted) / m);
-    EXPECT_NEAR(measured, predicted, 5 * sigma + 0.0005)
+    EXPECT_NEAR(measured, predicted, 5 * sigma + 0.0002)
         << "hashes " << hashes << ": measured " << measured << ", predicted " << predicted;
     EXPECT_GT(predicted, 0.0);
     EXPECT_LT(predicted, 0.2);

@@ -355,19 +355,24 @@ class bloom_filter {
     if (!(s.false_positive_rate > 0.0 && s.false_positive_rate < 1.0)) {
       throw invalid_argument("bloom_sizing: false-positive rate must be in (0, 1), got " + std::to_string(s.false_positive_rate));
     }
-    // Grow the filter by ~3 % steps from the classic (unblocked) optimum's lower bound until the
-    // blocked prediction meets the target.
+    // Grow the filter by ~2 % steps from below the classic (unblocked) optimum: shortlist the best
+    // hash count with the cheap textbook formula, confirm with the exact prediction.
     double bits_per_key = std::max(1.0, -std::log(s.false_positive_rate) / (std::log(2.0) * std::log(2.0)) * 0.9);
-    for (int step = 0; step < 400; ++step, bits_per_key *= 1.03) {
+    for (int step = 0; step < 600; ++step, bits_per_key *= 1.02) {
       std::size_t const blocks = static_cast<std::size_t>(
           std::ceil(bits_per_key * static_cast<double>(s.expected_keys) / pattern::block_bits));
-      int best_k = 1;
-      double best = 1.0;
+      int guess = 1;
+      double best_guess = 2.0;
       for (int k = 1; k <= pattern::max_hashes; ++k) {
-        double const p = bloom::predicted_false_positive_rate(blocks, pattern::block_bits, k, s.expected_keys);
-        if (p < best) { best = p; best_k = k; }
+        double const p = bloom::approximate_false_positive_rate(blocks, pattern::block_bits, k, s.expected_keys);
+        if (p < best_guess) { best_guess = p; guess = k; }
       }
-      if (best <= s.false_positive_rate) { return {blocks * pattern::block_bits, best_k}; }
+      if (best_guess > s.false_positive_rate) { continue; }  // the exact rate is never lower
+      for (int k = std::max(1, guess - 1); k <= std::min(pattern::max_hashes, guess + 1); ++k) {
+        if (bloom::predicted_false_positive_rate(blocks, pattern::block_bits, k, s.expected_keys) <= s.false_positive_rate) {
+          return {blocks * pattern::block_bits, k};
+        }
+      }
     }
     throw invalid_argument("bloom_sizing: false-positive rate " + std::to_string(s.false_positive_rate) +
                            " is out of reach for a blocked filter of " + std::to_string(BlockBytes) + "-byte blocks");
