@@ -71,10 +71,14 @@ std::vector<K> const& repeated_keys(std::size_t n, std::size_t m) {
   return it->second;
 }
 
+/// The distinct keys, shuffled: queried in a hash set's own iteration order, lookups would walk
+/// that table sequentially and flatter it.
 template <class K>
 std::vector<K> distinct_of(std::vector<K> const& keys) {
   absl::flat_hash_set<K> seen(keys.begin(), keys.end());
-  return std::vector<K>(seen.begin(), seen.end());
+  std::vector<K> out(seen.begin(), seen.end());
+  std::shuffle(out.begin(), out.end(), std::mt19937_64{out.size()});
+  return out;
 }
 
 // ---- hash_set -----------------------------------------------------------------------------------
