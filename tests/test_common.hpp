@@ -95,4 +95,55 @@ inline std::vector<std::uint64_t> zipf_ranks(std::size_t draws, std::size_t dist
   return ranks;
 }
 
+/// A host vector copied into a buffer of the backend's memory.
+template <class T>
+warp::detail::buffer<T> to_backend(warp::backend where, std::vector<T> const& host) {
+  warp::detail::buffer<T> out{where, host.size(), warp::default_stream()};
+  warp::detail::copy_bytes(where, out.data(), host.data(), host.size() * sizeof(T), warp::default_stream());
+  warp::detail::synchronize(where, warp::default_stream());
+  return out;
+}
+
+/// Through a multi-value container's ref (count(tile, k), retrieve(tile, k, out)): key i has
+/// counts[i] values summing to sums[i]. Room for 64 values per key.
+template <class Ref, class K, class V>
+struct ref_check_key {
+  Ref map;
+  K const* keys;
+  std::uint64_t const* counts;
+  std::uint64_t const* sums;
+  V* scratch;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
+    std::uint64_t const c = map.count(tile, keys[i]);
+    std::uint64_t const written = map.retrieve(tile, keys[i], scratch + 64 * i);
+    std::uint64_t sum = 0;
+    for (std::uint64_t j = 0; j < written && j < 64; ++j) { sum += static_cast<std::uint64_t>(scratch[64 * i + j]); }
+    return c == counts[i] && written == counts[i] && sum == sums[i] ? 1u : 0u;
+  }
+};
+
+/// Runs ref_check_key over every key of `expected` (key -> {count, sum}) and one absent key on
+/// the backend; returns how many keys checked out (all: expected.size() + 1).
+template <class V, class Ref, class K, class Map>
+std::uint64_t check_keys_through_ref(warp::backend where, Ref ref, Map const& expected, K absent) {
+  std::vector<K> keys;
+  std::vector<std::uint64_t> counts, sums;
+  for (auto const& [k, e] : expected) {
+    keys.push_back(k);
+    counts.push_back(e.first);
+    sums.push_back(e.second);
+  }
+  keys.push_back(absent);
+  counts.push_back(0);
+  sums.push_back(0);
+  auto const d_keys = to_backend(where, keys);
+  auto const d_counts = to_backend(where, counts);
+  auto const d_sums = to_backend(where, sums);
+  warp::detail::buffer<V> scratch{where, 64 * keys.size(), warp::default_stream()};
+  return warp::detail::count_items<Ref::tile_size>(
+      warp::detail::executor{where, warp::default_stream()}, keys.size(),
+      ref_check_key<Ref, K, V>{ref, d_keys.data(), d_counts.data(), d_sums.data(), scratch.data()});
+}
+
 }  // namespace warp_test

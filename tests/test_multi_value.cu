@@ -219,24 +219,6 @@ struct ref_insert_pairs {
   }
 };
 
-/// Checks, through the ref, that key i has counts[i] values and that they sum to sums[i].
-template <class Ref, class K, class V>
-struct ref_check_key {
-  Ref map;
-  K const* keys;
-  std::uint64_t const* counts;
-  std::uint64_t const* sums;
-  V* scratch;  // 64 values per key
-  template <class Tile>
-  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    std::uint64_t const c = map.count(tile, keys[i]);
-    std::uint64_t const written = map.retrieve(tile, keys[i], scratch + 64 * i);
-    std::uint64_t sum = 0;
-    for (std::uint64_t j = 0; j < written && j < 64; ++j) { sum += static_cast<std::uint64_t>(scratch[64 * i + j]); }
-    return c == counts[i] && written == counts[i] && sum == sums[i] ? 1u : 0u;
-  }
-};
-
 TYPED_TEST(MultiValue, DeviceRefInsertsCountsAndRetrieves) {
   using K = typename TestFixture::K;
   using V = typename TestFixture::V;
@@ -252,33 +234,13 @@ TYPED_TEST(MultiValue, DeviceRefInsertsCountsAndRetrieves) {
     e.second += i;
   }
   typename TestFixture::map_t map{warp::sizing{keys.size(), 0.6}, warp::empty_key<K>{sentinels<K>::empty()}, {}, where};
-  auto const stream = warp::default_stream();
-  warp::detail::buffer<K> d_keys{where, keys.size(), stream};
-  warp::detail::buffer<V> d_values{where, values.size(), stream};
-  warp::detail::copy_bytes(where, d_keys.data(), keys.data(), keys.size() * sizeof(K), stream);
-  warp::detail::copy_bytes(where, d_values.data(), values.data(), values.size() * sizeof(V), stream);
+  auto const d_keys = to_backend(where, keys);
+  auto const d_values = to_backend(where, values);
   using ref_t = typename TestFixture::map_t::ref_type;
-  warp::detail::executor const ex{where, stream};
-  EXPECT_EQ((warp::detail::count_items<ref_t::tile_size>(ex, keys.size(),
+  EXPECT_EQ((warp::detail::count_items<ref_t::tile_size>(warp::detail::executor{where, warp::default_stream()}, keys.size(),
                                                          ref_insert_pairs<ref_t, K, V>{map.ref(), d_keys.data(), d_values.data()})),
             keys.size());
-  std::vector<K> distinct;
-  std::vector<std::uint64_t> counts, sums;
-  for (auto const& [k, e] : expected) {
-    distinct.push_back(k);
-    counts.push_back(e.first);
-    sums.push_back(e.second);
-  }
-  warp::detail::buffer<K> d_distinct{where, distinct.size(), stream};
-  warp::detail::buffer<std::uint64_t> d_counts{where, counts.size(), stream}, d_sums{where, sums.size(), stream};
-  warp::detail::buffer<V> scratch{where, 64 * distinct.size(), stream};
-  warp::detail::copy_bytes(where, d_distinct.data(), distinct.data(), distinct.size() * sizeof(K), stream);
-  warp::detail::copy_bytes(where, d_counts.data(), counts.data(), counts.size() * sizeof(std::uint64_t), stream);
-  warp::detail::copy_bytes(where, d_sums.data(), sums.data(), sums.size() * sizeof(std::uint64_t), stream);
-  EXPECT_EQ((warp::detail::count_items<ref_t::tile_size>(
-                ex, distinct.size(),
-                ref_check_key<ref_t, K, V>{map.ref(), d_distinct.data(), d_counts.data(), d_sums.data(), scratch.data()})),
-            distinct.size());
+  EXPECT_EQ(check_keys_through_ref<V>(where, map.ref(), expected, make_key<K>(0x777777ull)), expected.size() + 1);
 }
 
 }  // namespace
