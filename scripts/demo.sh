@@ -8,5 +8,9 @@ cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=Release -DWARP_BUILD_TESTS=OFF -DWAR
 cmake --build build-demo -j "$(nproc)"
 for example in build-demo/examples/example_*; do
   echo "== ${example}"
-  "${example}"
+  case "$(basename "${example}")" in
+    example_kmer_count) "${example}" examples/data/reads.fasta 21 5 ;;
+    example_bloom_keys) "${example}" examples/data/keys.txt build-demo/keys.bloom examples/data/queries.txt ;;
+    *) "${example}" ;;
+  esac
 done
