@@ -1,0 +1,143 @@
+// warp/encoding/grid_config.cuh: the configuration of a multi-resolution hash grid encoding
+// (Instant-NGP / tiny-cuda-nn's grid encoding) and of its rotated variant (R-MHE), and the
+// per-level layout it implies.
+//
+// Level l has scale s_l = N_min * b^l - 1 (computed in single precision, as tiny-cuda-nn does) and
+// resolution r_l = ceil(s_l) + 1 vertices per axis. Its table holds min(T, r_l^d rounded up to a
+// multiple of 8) entries of F features: a level whose grid fits is dense (one entry per vertex),
+// finer ones hash vertices into T entries. The per-level offsets match tiny-cuda-nn, so parameter
+// counts agree (d = 3, L = 16, F = 2, T = 2^19, N_min = 16, N_max = 2048: 12,196,240).
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <warp/core/error.cuh>
+
+namespace warp::encoding {
+
+enum class interpolation { linear, smoothstep };
+
+/// Per-level input rotations: none (plain MHE); `golden` 2-D angles l * angle (default: the golden
+/// angle); `spread` 3-D rotations from a deterministic well-spread set; `user` matrices.
+enum class rotation_kind { none, golden, spread, user };
+
+inline constexpr double golden_angle = 2.39996322972865332;  // pi * (3 - sqrt(5))
+
+struct grid_config {
+  int dims = 3;                  ///< input dimensions d, 1..4
+  int levels = 16;               ///< L, 1..32
+  int features = 2;              ///< F per level: 1, 2, 4 or 8
+  int log2_table_size = 19;      ///< T = 2^log2_table_size entries per level at most, 4..30
+  double base_resolution = 16;   ///< N_min, >= 2
+  double per_level_scale = 2.0;  ///< b > 1 (ignored when finest_resolution > 0)
+  double finest_resolution = 0;  ///< N_max: when > 0, b = (N_max / N_min)^(1 / (L - 1))
+  interpolation interp = interpolation::linear;
+  std::array<std::uint32_t, 4> primes = {1u, 2654435761u, 805459861u, 3674653429u};
+  rotation_kind rotation = rotation_kind::none;
+  double angle = golden_angle;             ///< step of the golden (2-D) rotations, radians
+  std::vector<std::vector<double>> matrices;  ///< rotation_kind::user: L row-major d x d matrices
+
+  /// The scale factor between levels actually used.
+  [[nodiscard]] double scale_factor() const {
+    if (finest_resolution > 0) {
+      return levels > 1 ? std::exp(std::log(finest_resolution / base_resolution) / (levels - 1)) : 1.0;
+    }
+    return per_level_scale;
+  }
+
+  /// Throws invalid_argument naming the first bad field and its value.
+  void validate() const {
+    auto bad = [](std::string const& what) { return invalid_argument("grid_config: " + what); };
+    if (dims < 1 || dims > 4) { throw bad("dims must be in [1, 4], got " + std::to_string(dims)); }
+    if (levels < 1 || levels > 32) { throw bad("levels must be in [1, 32], got " + std::to_string(levels)); }
+    if (features != 1 && features != 2 && features != 4 && features != 8) {
+      throw bad("features per level must be 1, 2, 4 or 8, got " + std::to_string(features));
+    }
+    if (log2_table_size < 4 || log2_table_size > 30) {
+      throw bad("log2_table_size must be in [4, 30], got " + std::to_string(log2_table_size));
+    }
+    if (!(base_resolution >= 2)) { throw bad("base_resolution must be at least 2, got " + std::to_string(base_resolution)); }
+    if (finest_resolution > 0 && finest_resolution < base_resolution) {
+      throw bad("finest_resolution " + std::to_string(finest_resolution) + " is below base_resolution " +
+                std::to_string(base_resolution));
+    }
+    if (finest_resolution <= 0 && !(per_level_scale > 1.0)) {
+      throw bad("per_level_scale must be above 1, got " + std::to_string(per_level_scale));
+    }
+    if (rotation == rotation_kind::golden && dims != 2) {
+      throw bad("golden-angle rotations are 2-D; use spread (3-D) or user matrices for dims = " + std::to_string(dims));
+    }
+    if (rotation == rotation_kind::spread && dims != 3) {
+      throw bad("the spread rotation set is 3-D; use golden (2-D) or user matrices for dims = " + std::to_string(dims));
+    }
+    if (rotation == rotation_kind::user) {
+      if (matrices.size() != static_cast<std::size_t>(levels)) {
+        throw bad("user rotations need one matrix per level: " + std::to_string(levels) + " expected, got " +
+                  std::to_string(matrices.size()));
+      }
+      for (std::size_t l = 0; l < matrices.size(); ++l) {
+        auto const& m = matrices[l];
+        if (m.size() != static_cast<std::size_t>(dims * dims)) {
+          throw bad("rotation matrix " + std::to_string(l) + " has " + std::to_string(m.size()) + " entries, expected " +
+                    std::to_string(dims * dims));
+        }
+        for (int i = 0; i < dims; ++i) {
+          for (int j = 0; j < dims; ++j) {
+            double dot = 0;
+            for (int k = 0; k < dims; ++k) { dot += m[i * dims + k] * m[j * dims + k]; }
+            if (std::abs(dot - (i == j ? 1.0 : 0.0)) > 1e-6) {
+              throw bad("rotation matrix " + std::to_string(l) + " is not orthonormal (row " + std::to_string(i) +
+                        " . row " + std::to_string(j) + " = " + std::to_string(dot) + ")");
+            }
+          }
+        }
+      }
+    }
+  }
+};
+
+/// One level's geometry.
+struct grid_level {
+  float scale;             ///< s_l: input * scale + 0.5 gives the vertex coordinate
+  std::uint32_t resolution;  ///< vertices per axis
+  std::uint32_t offset;      ///< first table entry of the level (entries of F features)
+  std::uint32_t size;        ///< table entries of the level
+  bool dense;                ///< resolution^d fits: one entry per vertex, no hashing
+  bool rotated = false;      ///< the level's rotation is not the identity (set by grid_encoding)
+};
+
+/// The levels of a validated configuration, tiny-cuda-nn's way.
+inline std::vector<grid_level> make_levels(grid_config const& c) {
+  c.validate();
+  std::vector<grid_level> out;
+  float const log2_scale = std::log2(static_cast<float>(c.scale_factor()));
+  std::uint32_t const table = 1u << c.log2_table_size;
+  std::uint64_t offset = 0;
+  for (int l = 0; l < c.levels; ++l) {
+    float const scale = std::exp2(static_cast<float>(l) * log2_scale) * static_cast<float>(c.base_resolution) - 1.0f;
+    auto const resolution = static_cast<std::uint32_t>(std::ceil(scale)) + 1u;
+    double const dense = std::pow(static_cast<double>(resolution), c.dims);
+    std::uint64_t entries = dense > 2147483647.0 ? 2147483647u : static_cast<std::uint64_t>(dense);
+    entries = (entries + 7) / 8 * 8;
+    bool const is_dense = entries <= table && dense <= static_cast<double>(table);
+    if (entries > table) { entries = table; }
+    out.push_back(grid_level{scale, resolution, static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(entries), is_dense, false});
+    offset += entries;
+    if (offset * static_cast<std::uint64_t>(c.features) > (std::uint64_t{1} << 32)) {
+      throw invalid_argument("grid_config: " + std::to_string(offset * c.features) + " parameters exceed 2^32");
+    }
+  }
+  return out;
+}
+
+/// Total parameter count (entries times features).
+inline std::uint64_t parameter_count(grid_config const& c) {
+  auto const levels = make_levels(c);
+  return (static_cast<std::uint64_t>(levels.back().offset) + levels.back().size) * static_cast<std::uint64_t>(c.features);
+}
+
+}  // namespace warp::encoding

@@ -1,0 +1,234 @@
+// warp/encoding/grid_encoding.cuh: an owning multi-resolution hash grid encoding (MHE) with
+// optional per-level rotations (R-MHE), fp32 parameters, on the GPU or the host.
+//
+//   warp::encoding::grid_config c;  c.dims = 2; c.rotation = warp::encoding::rotation_kind::golden;
+//   warp::encoding::grid_encoding enc{c};
+//   enc.initialize_uniform(1e-4f, 42);                     // U(-1e-4, 1e-4), as tiny-cuda-nn
+//   enc.forward(points, n, features);                      // n x (L * F), row-major
+//   enc.backward_params(points, n, dl_dfeatures, grad);    // grad = dL/dparams (num_params())
+//   enc.backward_inputs(points, n, dl_dfeatures, dl_dx);   // n x d
+//   // fused user kernels: warp::encoding::encode_point<2>(enc.view(), enc.params(), x, out)
+// Points are n x d row-major floats in [0, 1]^d (host or backend arrays; see grid_math.cuh for
+// rotated points that leave the cube).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <cuda/stream_ref>
+
+#include <warp/core/backend.cuh>
+#include <warp/core/executor.cuh>
+#include <warp/core/memory.cuh>
+#include <warp/encoding/grid_config.cuh>
+#include <warp/encoding/grid_math.cuh>
+#include <warp/encoding/rotation.cuh>
+
+namespace warp::encoding {
+
+namespace detail {
+
+template <int D>
+struct forward_fn {
+  grid_view grid;
+  float const* params;
+  float const* points;
+  float* out;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    encode_point<D>(grid, params, points + i * D, out + i * static_cast<std::size_t>(grid.levels * grid.features));
+    return 0;
+  }
+};
+
+template <int D>
+struct param_gradient_fn {
+  grid_view grid;
+  float const* points;
+  float const* dl_dy;
+  float* grad;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    scatter_param_gradient<D>(grid, points + i * D, dl_dy + i * static_cast<std::size_t>(grid.levels * grid.features), grad);
+    return 0;
+  }
+};
+
+template <int D>
+struct input_gradient_fn {
+  grid_view grid;
+  float const* params;
+  float const* points;
+  float const* dl_dy;
+  float* dl_dx;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    input_gradient<D>(grid, params, points + i * D, dl_dy + i * static_cast<std::size_t>(grid.levels * grid.features),
+                      dl_dx + i * D);
+    return 0;
+  }
+};
+
+}  // namespace detail
+
+class grid_encoding {
+ public:
+  explicit grid_encoding(grid_config config, backend where = default_backend(), cuda::stream_ref stream = default_stream())
+      : config_{std::move(config)}, backend_{where} {
+    require_backend(where);
+    levels_ = make_levels(config_);
+    auto const matrices = rotation_matrices(config_);
+    std::vector<float> rotation;
+    for (std::size_t l = 0; l < levels_.size(); ++l) {
+      bool identity = true;
+      for (int i = 0; i < config_.dims; ++i) {
+        for (int j = 0; j < config_.dims; ++j) {
+          double const m = matrices[l][static_cast<std::size_t>(i * config_.dims + j)];
+          rotation.push_back(static_cast<float>(m));
+          identity &= m == (i == j ? 1.0 : 0.0);
+        }
+      }
+      levels_[l].rotated = !identity;
+    }
+    num_params_ = parameter_count(config_);
+    level_buffer_ = warp::detail::buffer<grid_level>{where, levels_.size(), stream};
+    warp::detail::copy_bytes(where, level_buffer_.data(), levels_.data(), levels_.size() * sizeof(grid_level), stream);
+    rotation_buffer_ = warp::detail::buffer<float>{where, rotation.size(), stream};
+    warp::detail::copy_bytes(where, rotation_buffer_.data(), rotation.data(), rotation.size() * sizeof(float), stream);
+    params_ = warp::detail::buffer<float>{where, static_cast<std::size_t>(num_params_), stream};
+    initialize_uniform(1e-4f, 1337, stream);
+  }
+
+  [[nodiscard]] grid_config const& config() const noexcept { return config_; }
+  [[nodiscard]] std::uint64_t num_params() const noexcept { return num_params_; }
+  /// Features per point: L * F.
+  [[nodiscard]] int output_width() const noexcept { return config_.levels * config_.features; }
+  /// The per-level geometry, including the parameter offset table (offset and size in entries of F).
+  [[nodiscard]] std::vector<grid_level> const& levels() const noexcept { return levels_; }
+  [[nodiscard]] backend where() const noexcept { return backend_; }
+  /// The parameters, in the backend's memory (entry e, feature f at e * F + f).
+  [[nodiscard]] float* params() noexcept { return params_.data(); }
+  [[nodiscard]] float const* params() const noexcept { return params_.data(); }
+  /// For users' fused kernels: pass to encode_point / scatter_param_gradient / input_gradient.
+  [[nodiscard]] grid_view view() const noexcept {
+    grid_view g{config_.dims, config_.levels, config_.features, config_.interp, {}, level_buffer_.data(),
+                config_.rotation == rotation_kind::none ? nullptr : rotation_buffer_.data()};
+    for (int i = 0; i < 4; ++i) { g.primes[i] = config_.primes[static_cast<std::size_t>(i)]; }
+    return g;
+  }
+
+  /// Parameters uniform in [-range, range] (deterministic for a seed).
+  void initialize_uniform(float range, std::uint64_t seed, cuda::stream_ref stream = default_stream()) {
+    std::vector<float> host(static_cast<std::size_t>(num_params_));
+    std::mt19937_64 rng{seed};
+    std::uniform_real_distribution<float> u(-range, range);
+    for (auto& p : host) { p = u(rng); }
+    set_params(host, stream);
+  }
+  void set_params(std::vector<float> const& host, cuda::stream_ref stream = default_stream()) {
+    if (host.size() != num_params_) {
+      throw invalid_argument("grid_encoding::set_params: got " + std::to_string(host.size()) + " values, the encoding has " +
+                             std::to_string(num_params_));
+    }
+    warp::detail::copy_bytes(backend_, params_.data(), host.data(), host.size() * sizeof(float), stream);
+    warp::detail::synchronize(backend_, stream);
+  }
+  [[nodiscard]] std::vector<float> get_params(cuda::stream_ref stream = default_stream()) const {
+    std::vector<float> host(static_cast<std::size_t>(num_params_));
+    warp::detail::copy_bytes(backend_, host.data(), params_.data(), host.size() * sizeof(float), stream);
+    warp::detail::synchronize(backend_, stream);
+    return host;
+  }
+
+  /// out (n x L*F) = the encoding of points (n x d).
+  void forward(float const* points, std::size_t n, float* out, cuda::stream_ref stream = default_stream()) const {
+    auto const in = input(points, n, "forward: points", stream);
+    warp::detail::output_view<float> o{backend_, out, n * static_cast<std::size_t>(output_width()), "forward: output", stream};
+    dispatch([&](auto dims) {
+      constexpr int D = decltype(dims)::value;
+      warp::detail::for_each_item<1>(warp::detail::executor{backend_, stream}, n,
+                                     detail::forward_fn<D>{view(), params_.data(), in.get(), o.get()});
+    });
+    o.finish(stream);
+    warp::detail::synchronize(backend_, stream);
+  }
+
+  /// grad (num_params(), overwritten) = dL/dparams given dl_dy = dL/d(output) (n x L*F).
+  void backward_params(float const* points, std::size_t n, float const* dl_dy, float* grad,
+                       cuda::stream_ref stream = default_stream()) const {
+    auto const in = input(points, n, "backward_params: points", stream);
+    auto const dy = input_view(dl_dy, n * static_cast<std::size_t>(output_width()), "backward_params: dl_dy", stream);
+    warp::detail::output_view<float> g{backend_, grad, static_cast<std::size_t>(num_params_), "backward_params: grad", stream};
+    zero(g.get(), static_cast<std::size_t>(num_params_) * sizeof(float), stream);
+    dispatch([&](auto dims) {
+      constexpr int D = decltype(dims)::value;
+      warp::detail::for_each_item<1>(warp::detail::executor{backend_, stream}, n,
+                                     detail::param_gradient_fn<D>{view(), in.get(), dy.get(), g.get()});
+    });
+    g.finish(stream);
+    warp::detail::synchronize(backend_, stream);
+  }
+
+  /// dl_dx (n x d) = dL/d(points) given dl_dy (n x L*F), rotations included (R_l^T per level).
+  void backward_inputs(float const* points, std::size_t n, float const* dl_dy, float* dl_dx,
+                       cuda::stream_ref stream = default_stream()) const {
+    auto const in = input(points, n, "backward_inputs: points", stream);
+    auto const dy = input_view(dl_dy, n * static_cast<std::size_t>(output_width()), "backward_inputs: dl_dy", stream);
+    warp::detail::output_view<float> dx{backend_, dl_dx, n * static_cast<std::size_t>(config_.dims), "backward_inputs: dl_dx", stream};
+    dispatch([&](auto dims) {
+      constexpr int D = decltype(dims)::value;
+      warp::detail::for_each_item<1>(warp::detail::executor{backend_, stream}, n,
+                                     detail::input_gradient_fn<D>{view(), params_.data(), in.get(), dy.get(), dx.get()});
+    });
+    dx.finish(stream);
+    warp::detail::synchronize(backend_, stream);
+  }
+
+ private:
+  template <int D>
+  struct dims_t {
+    static constexpr int value = D;
+  };
+  template <class F>
+  void dispatch(F&& f) const {
+    switch (config_.dims) {
+      case 1: f(dims_t<1>{}); break;
+      case 2: f(dims_t<2>{}); break;
+      case 3: f(dims_t<3>{}); break;
+      default: f(dims_t<4>{}); break;
+    }
+  }
+  warp::detail::input_view<float const*> input(float const* points, std::size_t n, char const* what,
+                                               cuda::stream_ref stream) const {
+    return input_view(points, n * static_cast<std::size_t>(config_.dims), what, stream);
+  }
+  warp::detail::input_view<float const*> input_view(float const* p, std::size_t count, char const* what,
+                                                    cuda::stream_ref stream) const {
+    return warp::detail::input_view<float const*>{backend_, p, count, what, stream};
+  }
+  void zero(float* p, std::size_t bytes, cuda::stream_ref stream) const {
+    if (bytes == 0) { return; }
+    if (backend_ == backend::cuda) {
+#if WARP_CUDA_ENABLED
+      WARP_CUDA_TRY(cudaMemsetAsync(p, 0, bytes, stream.get()));
+#endif
+    } else {
+      std::memset(p, 0, bytes);
+    }
+    (void)stream;
+  }
+
+  grid_config config_;
+  backend backend_;
+  std::vector<grid_level> levels_;
+  std::uint64_t num_params_ = 0;
+  warp::detail::buffer<grid_level> level_buffer_{};
+  warp::detail::buffer<float> rotation_buffer_{};
+  warp::detail::buffer<float> params_{};
+};
+
+}  // namespace warp::encoding
