@@ -6,12 +6,14 @@
 //   enc.initialize_uniform(1e-4f, 42);                     // U(-1e-4, 1e-4), as tiny-cuda-nn
 //   enc.forward(points, n, features);                      // n x (L * F), row-major
 //   enc.backward_params(points, n, dl_dfeatures, grad);    // grad = dL/dparams (num_params())
+//   enc.backward_params(points, n, dl_dfeatures, grad, warp::encoding::gradient_mode::deterministic);
 //   enc.backward_inputs(points, n, dl_dfeatures, dl_dx);   // n x d
 //   // fused user kernels: warp::encoding::encode_point<2>(enc.view(), enc.params(), x, out)
 // Points are n x d row-major floats in [0, 1]^d (host or backend arrays; see grid_math.cuh for
 // rotated points that leave the cube).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -27,6 +29,10 @@
 #include <warp/encoding/grid_config.cuh>
 #include <warp/encoding/grid_math.cuh>
 #include <warp/encoding/rotation.cuh>
+
+#if WARP_CUDA_ENABLED
+#include <cub/device/device_radix_sort.cuh>
+#endif
 
 namespace warp::encoding {
 
@@ -73,7 +79,66 @@ struct input_gradient_fn {
   }
 };
 
+template <int D>
+struct record_fn {
+  grid_view grid;
+  float const* points;
+  std::uint32_t* keys;
+  std::uint64_t* records;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    gradient_records<D>(grid, points + i * D, static_cast<std::uint64_t>(i) * (static_cast<std::uint64_t>(grid.levels) << D),
+                        keys, records);
+    return 0;
+  }
+};
+
+template <int D>
+struct sum_entry_fn {
+  grid_view grid;
+  float const* points;
+  float const* dl_dy;
+  std::uint32_t const* keys;
+  std::uint64_t const* records;
+  std::uint64_t count;
+  float* grad;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t k) const {
+    sum_entry<D>(grid, points, dl_dy, keys, records, count, k, grad);
+    return 0;
+  }
+};
+
+/// Stable sort of (key, record) pairs by key, on the backend.
+inline void stable_sort_records(warp::backend where, std::uint32_t const* keys_in, std::uint64_t const* records_in,
+                                std::uint32_t* keys_out, std::uint64_t* records_out, std::uint64_t count,
+                                cuda::stream_ref stream) {
+  if (where == warp::backend::cuda) {
+#if WARP_CUDA_ENABLED
+    std::size_t temp_bytes = 0;
+    WARP_CUDA_TRY(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, keys_in, keys_out, records_in, records_out,
+                                                  static_cast<std::int64_t>(count), 0, 32, stream.get()));
+    warp::detail::buffer<unsigned char> temp{where, temp_bytes, stream};
+    WARP_CUDA_TRY(cub::DeviceRadixSort::SortPairs(temp.data(), temp_bytes, keys_in, keys_out, records_in, records_out,
+                                                  static_cast<std::int64_t>(count), 0, 32, stream.get()));
+#endif
+    return;
+  }
+  std::vector<std::uint64_t> order(static_cast<std::size_t>(count));
+  for (std::uint64_t r = 0; r < count; ++r) { order[static_cast<std::size_t>(r)] = r; }
+  std::stable_sort(order.begin(), order.end(), [&](std::uint64_t a, std::uint64_t b) { return keys_in[a] < keys_in[b]; });
+  for (std::uint64_t k = 0; k < count; ++k) {
+    keys_out[k] = keys_in[order[static_cast<std::size_t>(k)]];
+    records_out[k] = records_in[order[static_cast<std::size_t>(k)]];
+  }
+}
+
 }  // namespace detail
+
+/// How backward_params accumulates: atomic adds (fast; the order, hence the last bits, vary run to
+/// run), or deterministic (each entry sums its contributions in point order: bitwise identical on
+/// every run, and between the host and CUDA backends).
+enum class gradient_mode { atomic, deterministic };
 
 class grid_encoding {
  public:
@@ -159,15 +224,30 @@ class grid_encoding {
 
   /// grad (num_params(), overwritten) = dL/dparams given dl_dy = dL/d(output) (n x L*F).
   void backward_params(float const* points, std::size_t n, float const* dl_dy, float* grad,
-                       cuda::stream_ref stream = default_stream()) const {
+                       gradient_mode mode = gradient_mode::atomic, cuda::stream_ref stream = default_stream()) const {
     auto const in = input(points, n, "backward_params: points", stream);
     auto const dy = input_view(dl_dy, n * static_cast<std::size_t>(output_width()), "backward_params: dl_dy", stream);
     warp::detail::output_view<float> g{backend_, grad, static_cast<std::size_t>(num_params_), "backward_params: grad", stream};
     zero(g.get(), static_cast<std::size_t>(num_params_) * sizeof(float), stream);
+    warp::detail::executor const ex{backend_, stream};
     dispatch([&](auto dims) {
       constexpr int D = decltype(dims)::value;
-      warp::detail::for_each_item<1>(warp::detail::executor{backend_, stream}, n,
-                                     detail::param_gradient_fn<D>{view(), in.get(), dy.get(), g.get()});
+      if (mode == gradient_mode::atomic) {
+        warp::detail::for_each_item<1>(ex, n, detail::param_gradient_fn<D>{view(), in.get(), dy.get(), g.get()});
+        return;
+      }
+      // Deterministic: one record per (point, level, corner), stably sorted by the entry it adds to,
+      // then each entry sums its records in order.
+      std::uint64_t const count = static_cast<std::uint64_t>(n) * (static_cast<std::uint64_t>(config_.levels) << D);
+      if (count == 0) { return; }
+      warp::detail::buffer<std::uint32_t> keys{backend_, count, stream}, sorted_keys{backend_, count, stream};
+      warp::detail::buffer<std::uint64_t> records{backend_, count, stream}, sorted{backend_, count, stream};
+      warp::detail::for_each_item<1>(ex, n, detail::record_fn<D>{view(), in.get(), keys.data(), records.data()});
+      warp::detail::synchronize(backend_, stream);
+      detail::stable_sort_records(backend_, keys.data(), records.data(), sorted_keys.data(), sorted.data(), count, stream);
+      warp::detail::for_each_item<1>(ex, count, detail::sum_entry_fn<D>{view(), in.get(), dy.get(), sorted_keys.data(),
+                                                                         sorted.data(), count, g.get()});
+      warp::detail::synchronize(backend_, stream);
     });
     g.finish(stream);
     warp::detail::synchronize(backend_, stream);

@@ -10,6 +10,9 @@
 // point that leaves the unit cube gets negative coordinates, which wrap (two's complement) — hashed
 // levels hash them like any vertex, dense levels alias them modulo the level size. Nothing is
 // clamped and no access leaves the level's table.
+//
+// Arithmetic is explicitly rounded (no fused multiply-adds on the device), so that the host and
+// CUDA backends compute the same bits; the deterministic backward relies on it.
 #pragma once
 
 #include <cmath>
@@ -35,6 +38,30 @@ struct grid_view {
 
 namespace detail {
 
+// Rounded float operations that the device compiler may not fuse (host compilers do not fuse
+// separate operations without FMA flags).
+WARP_HD WARP_FORCEINLINE float mul(float a, float b) {
+#if WARP_DEVICE_COMPILATION
+  return __fmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+WARP_HD WARP_FORCEINLINE float add(float a, float b) {
+#if WARP_DEVICE_COMPILATION
+  return __fadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+WARP_HD WARP_FORCEINLINE float sub(float a, float b) {
+#if WARP_DEVICE_COMPILATION
+  return __fsub_rn(a, b);
+#else
+  return a - b;
+#endif
+}
+
 WARP_HD WARP_FORCEINLINE std::uint32_t entry_index(std::uint32_t const* primes, grid_level const& lv, int dims,
                                                    std::uint32_t const* v) {
   std::uint64_t stride = 1;
@@ -50,7 +77,7 @@ WARP_HD WARP_FORCEINLINE std::uint32_t entry_index(std::uint32_t const* primes, 
   return index % lv.size;
 }
 
-/// The level's position of x: rotated, scaled, split into vertex and fraction, with weights.
+/// The level's cell of x: vertex, interpolation weights and their derivatives.
 template <int D>
 struct cell {
   std::uint32_t vertex[D];
@@ -67,26 +94,42 @@ WARP_HD WARP_FORCEINLINE cell<D> locate_cell(grid_view const& g, int l, float co
     float const* r = g.rotation + l * D * D;
     for (int i = 0; i < D; ++i) {
       float s = 0.0f;
-      for (int j = 0; j < D; ++j) { s += r[i * D + j] * (x[j] - 0.5f); }
-      p[i] = 0.5f + s;
+      for (int j = 0; j < D; ++j) { s = add(s, mul(r[i * D + j], sub(x[j], 0.5f))); }
+      p[i] = add(0.5f, s);
     }
   } else {
     for (int i = 0; i < D; ++i) { p[i] = x[i]; }
   }
   for (int i = 0; i < D; ++i) {
-    float const pos = p[i] * lv.scale + 0.5f;
+    float const pos = add(mul(p[i], lv.scale), 0.5f);
     float const f = floorf(pos);
-    float const t = pos - f;
+    float const t = sub(pos, f);
     c.vertex[i] = static_cast<std::uint32_t>(static_cast<int>(f));
     if (g.interp == interpolation::smoothstep) {
-      c.w[i] = t * t * (3.0f - 2.0f * t);
-      c.dw[i] = 6.0f * t * (1.0f - t);
+      c.w[i] = mul(mul(t, t), sub(3.0f, mul(2.0f, t)));
+      c.dw[i] = mul(mul(6.0f, t), sub(1.0f, t));
     } else {
       c.w[i] = t;
       c.dw[i] = 1.0f;
     }
   }
   return c;
+}
+
+/// Calls f(corner, weight, first parameter of the corner's entry) for the 2^D corners of the cell.
+template <int D, class F>
+WARP_HD WARP_FORCEINLINE void for_each_corner(grid_view const& g, grid_level const& lv, cell<D> const& c, F&& f) {
+  for (int corner = 0; corner < (1 << D); ++corner) {
+    float weight = 1.0f;
+    std::uint32_t v[D];
+    for (int i = 0; i < D; ++i) {
+      bool const up = (corner >> i) & 1;
+      weight = mul(weight, up ? c.w[i] : sub(1.0f, c.w[i]));
+      v[i] = c.vertex[i] + (up ? 1u : 0u);
+    }
+    std::uint64_t const entry = static_cast<std::uint64_t>(lv.offset) + entry_index(g.primes, lv, D, v);
+    f(corner, weight, entry);
+  }
 }
 
 }  // namespace detail
@@ -96,43 +139,28 @@ template <int D, class Param>
 WARP_HD void encode_point(grid_view const& g, Param const* params, float const* x, float* out) {
   for (int l = 0; l < g.levels; ++l) {
     detail::cell<D> const c = detail::locate_cell<D>(g, l, x);
-    grid_level const& lv = g.level[l];
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int corner = 0; corner < (1 << D); ++corner) {
-      float weight = 1.0f;
-      std::uint32_t v[D];
-      for (int i = 0; i < D; ++i) {
-        bool const up = (corner >> i) & 1;
-        weight *= up ? c.w[i] : 1.0f - c.w[i];
-        v[i] = c.vertex[i] + (up ? 1u : 0u);
-      }
-      std::uint64_t const e = (static_cast<std::uint64_t>(lv.offset) + detail::entry_index(g.primes, lv, D, v)) * g.features;
-      for (int f = 0; f < g.features; ++f) { acc[f] += weight * static_cast<float>(params[e + f]); }
-    }
+    detail::for_each_corner<D>(g, g.level[l], c, [&](int, float weight, std::uint64_t entry) {
+      Param const* p = params + entry * static_cast<std::uint64_t>(g.features);
+      for (int f = 0; f < g.features; ++f) { acc[f] = detail::add(acc[f], detail::mul(weight, static_cast<float>(p[f]))); }
+    });
     for (int f = 0; f < g.features; ++f) { out[l * g.features + f] = acc[f]; }
   }
 }
 
-/// grad[entry] += weight * dL/dy for every entry point x touches (atomic adds).
+/// grad[entry] += weight * dL/dy for every entry point x touches (atomic adds: the order, hence
+/// the last bits, vary from run to run; see grid_encoding's deterministic mode).
 template <int D>
 WARP_HD void scatter_param_gradient(grid_view const& g, float const* x, float const* dl_dy, float* grad) {
   for (int l = 0; l < g.levels; ++l) {
     detail::cell<D> const c = detail::locate_cell<D>(g, l, x);
-    grid_level const& lv = g.level[l];
-    for (int corner = 0; corner < (1 << D); ++corner) {
-      float weight = 1.0f;
-      std::uint32_t v[D];
-      for (int i = 0; i < D; ++i) {
-        bool const up = (corner >> i) & 1;
-        weight *= up ? c.w[i] : 1.0f - c.w[i];
-        v[i] = c.vertex[i] + (up ? 1u : 0u);
-      }
-      std::uint64_t const e = (static_cast<std::uint64_t>(lv.offset) + detail::entry_index(g.primes, lv, D, v)) * g.features;
+    detail::for_each_corner<D>(g, g.level[l], c, [&](int, float weight, std::uint64_t entry) {
+      float* out = grad + entry * static_cast<std::uint64_t>(g.features);
       for (int f = 0; f < g.features; ++f) {
-        cuda::atomic_ref<float, cuda::thread_scope_device>{grad[e + f]}.fetch_add(weight * dl_dy[l * g.features + f],
-                                                                                   cuda::std::memory_order_relaxed);
+        cuda::atomic_ref<float, cuda::thread_scope_device>{out[f]}.fetch_add(detail::mul(weight, dl_dy[l * g.features + f]),
+                                                                             cuda::std::memory_order_relaxed);
       }
-    }
+    });
   }
 }
 
@@ -145,29 +173,69 @@ WARP_HD void input_gradient(grid_view const& g, Param const* params, float const
     grid_level const& lv = g.level[l];
     float dp[D];
     for (int i = 0; i < D; ++i) { dp[i] = 0.0f; }
-    for (int corner = 0; corner < (1 << D); ++corner) {
-      std::uint32_t v[D];
-      for (int i = 0; i < D; ++i) { v[i] = c.vertex[i] + (((corner >> i) & 1) ? 1u : 0u); }
-      std::uint64_t const e = (static_cast<std::uint64_t>(lv.offset) + detail::entry_index(g.primes, lv, D, v)) * g.features;
+    detail::for_each_corner<D>(g, lv, c, [&](int corner, float, std::uint64_t entry) {
+      Param const* p = params + entry * static_cast<std::uint64_t>(g.features);
       float value = 0.0f;  // dL/d(this corner's weight)
-      for (int f = 0; f < g.features; ++f) { value += dl_dy[l * g.features + f] * static_cast<float>(params[e + f]); }
+      for (int f = 0; f < g.features; ++f) { value = detail::add(value, detail::mul(dl_dy[l * g.features + f], static_cast<float>(p[f]))); }
       for (int i = 0; i < D; ++i) {
         float dweight = ((corner >> i) & 1) ? c.dw[i] : -c.dw[i];
         for (int k = 0; k < D; ++k) {
-          if (k != i) { dweight *= ((corner >> k) & 1) ? c.w[k] : 1.0f - c.w[k]; }
+          if (k != i) { dweight = detail::mul(dweight, ((corner >> k) & 1) ? c.w[k] : detail::sub(1.0f, c.w[k])); }
         }
-        dp[i] += dweight * lv.scale * value;
+        dp[i] = detail::add(dp[i], detail::mul(detail::mul(dweight, lv.scale), value));
       }
-    }
+    });
     if (g.rotation != nullptr && lv.rotated) {
       float const* r = g.rotation + l * D * D;
       for (int j = 0; j < D; ++j) {
-        for (int i = 0; i < D; ++i) { dl_dx[j] += r[i * D + j] * dp[i]; }
+        for (int i = 0; i < D; ++i) { dl_dx[j] = detail::add(dl_dx[j], detail::mul(r[i * D + j], dp[i])); }
       }
     } else {
-      for (int i = 0; i < D; ++i) { dl_dx[i] += dp[i]; }
+      for (int i = 0; i < D; ++i) { dl_dx[i] = detail::add(dl_dx[i], dp[i]); }
     }
   }
 }
 
+namespace detail {
+
+/// Deterministic backward, step 1: record r = (point * L + level) * 2^D + corner names one
+/// contribution; its key is the parameter entry it adds to.
+template <int D>
+WARP_HD void gradient_records(grid_view const& g, float const* x, std::uint64_t first_record, std::uint32_t* keys,
+                              std::uint64_t* records) {
+  for (int l = 0; l < g.levels; ++l) {
+    cell<D> const c = locate_cell<D>(g, l, x);
+    for_each_corner<D>(g, g.level[l], c, [&](int corner, float, std::uint64_t entry) {
+      std::uint64_t const r = first_record + (static_cast<std::uint64_t>(l) << D) + static_cast<std::uint64_t>(corner);
+      keys[r] = static_cast<std::uint32_t>(entry);
+      records[r] = r;
+    });
+  }
+}
+
+/// Step 3 (after a stable sort of the records by key): the first record of each entry sums the
+/// entry's contributions in record order, the same order on every run and backend.
+template <int D>
+WARP_HD void sum_entry(grid_view const& g, float const* points, float const* dl_dy, std::uint32_t const* keys,
+                       std::uint64_t const* records, std::uint64_t count, std::uint64_t k, float* grad) {
+  if (k > 0 && keys[k] == keys[k - 1]) { return; }
+  std::uint32_t const entry = keys[k];
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::uint64_t const per_point = static_cast<std::uint64_t>(g.levels) << D;
+  for (std::uint64_t j = k; j < count && keys[j] == entry; ++j) {
+    std::uint64_t const r = records[j];
+    std::uint64_t const point = r / per_point;
+    int const l = static_cast<int>((r >> D) % static_cast<std::uint64_t>(g.levels));
+    int const want = static_cast<int>(r & ((1u << D) - 1));
+    cell<D> const c = locate_cell<D>(g, l, points + point * D);
+    for_each_corner<D>(g, g.level[l], c, [&](int corner, float weight, std::uint64_t) {
+      if (corner != want) { return; }
+      float const* dy = dl_dy + point * static_cast<std::uint64_t>(g.levels * g.features) + l * g.features;
+      for (int f = 0; f < g.features; ++f) { acc[f] = add(acc[f], mul(weight, dy[f])); }
+    });
+  }
+  for (int f = 0; f < g.features; ++f) { grad[static_cast<std::uint64_t>(entry) * g.features + f] = acc[f]; }
+}
+
+}  // namespace detail
 }  // namespace warp::encoding
