@@ -6,6 +6,8 @@
 
 #include <warp/encoding/grid_encoding.cuh>
 
+#include <cuda_fp16.h>
+
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -117,7 +119,7 @@ class GridEncoding : public ::testing::Test {
     }
     return c;
   }
-  static std::vector<float> random_params(enc::grid_encoding& e, std::uint64_t seed) {
+  static std::vector<float> random_params(enc::grid_encoding<>& e, std::uint64_t seed) {
     std::vector<float> p(static_cast<std::size_t>(e.num_params()));
     std::mt19937_64 rng{seed};
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
@@ -216,7 +218,7 @@ TYPED_TEST(GridEncoding, IdentityRotationsReproducePlainMheBitForBit) {
   enc::grid_config identity = plain;
   identity.rotation = enc::rotation_kind::user;
   identity.matrices.assign(static_cast<std::size_t>(plain.levels), {1, 0, 0, 1});
-  enc::grid_encoding a{plain, TestFixture::where}, b{identity, TestFixture::where};
+  enc::grid_encoding<> a{plain, TestFixture::where}, b{identity, TestFixture::where};
   b.set_params(a.get_params());
   std::vector<float> points(2 * 1000);
   std::mt19937_64 rng{3};
@@ -232,7 +234,7 @@ TYPED_TEST(GridEncoding, ForwardMatchesFloat64ReferenceOnRandomConfigurations) {
   for (int trial = 0; trial < 24; ++trial) {
     int const dims = 1 + trial % 4;
     auto const config = TestFixture::random_config(rng, dims);
-    enc::grid_encoding e{config, TestFixture::where};
+    enc::grid_encoding<> e{config, TestFixture::where};
     auto const params = TestFixture::random_params(e, rng());
     reference const ref{config, params};
     std::size_t const n = 300;
@@ -268,7 +270,7 @@ TYPED_TEST(GridEncoding, GradientsMatchFiniteDifferencesOfTheReference) {
         c.per_level_scale = 1.7;
         c.interp = interp;
         c.rotation = !rotated ? enc::rotation_kind::none : dims == 2 ? enc::rotation_kind::golden : enc::rotation_kind::spread;
-        enc::grid_encoding e{c, TestFixture::where};
+        enc::grid_encoding<> e{c, TestFixture::where};
         auto const params = TestFixture::random_params(e, 99);
         reference ref{c, params};
         std::mt19937_64 rng{static_cast<std::uint64_t>(dims * 10 + (rotated ? 1 : 0))};
@@ -341,7 +343,7 @@ TYPED_TEST(GridEncoding, DeterministicGradientIsBitwiseRepeatableAndMatchesAtomi
     c.log2_table_size = 8;  // small: many points share entries, so the summation order matters
     c.base_resolution = 4;
     c.rotation = dims == 2 ? enc::rotation_kind::golden : enc::rotation_kind::spread;
-    enc::grid_encoding e{c, TestFixture::where};
+    enc::grid_encoding<> e{c, TestFixture::where};
     std::size_t const n = 5000;
     std::vector<float> points(n * static_cast<std::size_t>(dims)), dl_dy(n * static_cast<std::size_t>(e.output_width()));
     std::mt19937_64 rng{17};
@@ -355,7 +357,7 @@ TYPED_TEST(GridEncoding, DeterministicGradientIsBitwiseRepeatableAndMatchesAtomi
     for (std::size_t j = 0; j < first.size(); ++j) { ASSERT_NEAR(first[j], atomic[j], 1e-4 * (1 + std::abs(atomic[j]))) << j; }
     if (TestFixture::where == warp::backend::cuda) {
       // The host backend computes the same bits.
-      enc::grid_encoding h{c, warp::backend::host};
+      enc::grid_encoding<> h{c, warp::backend::host};
       std::vector<float> on_host(first.size());
       h.backward_params(points.data(), n, dl_dy.data(), on_host.data(), enc::gradient_mode::deterministic);
       EXPECT_EQ(0, std::memcmp(first.data(), on_host.data(), first.size() * sizeof(float))) << "host and CUDA";
@@ -371,7 +373,7 @@ TYPED_TEST(GridEncoding, HostAndCudaForwardAgree) {
   c.log2_table_size = 12;
   c.rotation = enc::rotation_kind::spread;
   c.interp = enc::interpolation::smoothstep;
-  enc::grid_encoding d{c, warp::backend::cuda}, h{c, warp::backend::host};
+  enc::grid_encoding<> d{c, warp::backend::cuda}, h{c, warp::backend::host};
   h.set_params(d.get_params());
   std::size_t const n = 4000;
   std::vector<float> points(3 * n);
@@ -381,6 +383,32 @@ TYPED_TEST(GridEncoding, HostAndCudaForwardAgree) {
   d.forward(points.data(), n, yd.data());
   h.forward(points.data(), n, yh.data());
   EXPECT_EQ(0, std::memcmp(yd.data(), yh.data(), yd.size() * sizeof(float))) << "explicitly rounded arithmetic";
+}
+
+TYPED_TEST(GridEncoding, HalfParametersEncodeLikeTheirFloatValues) {
+  enc::grid_config c;
+  c.dims = 2;
+  c.levels = 8;
+  c.features = 4;
+  c.log2_table_size = 12;
+  c.rotation = enc::rotation_kind::golden;
+  enc::grid_encoding<__half> half{c, TestFixture::where};
+  enc::grid_encoding<float> full{c, TestFixture::where};
+  half.initialize_uniform(0.5f, 4);
+  full.set_params(half.get_params());  // the fp16 values, exactly
+  EXPECT_EQ(half.num_params(), full.num_params());
+  std::size_t const n = 2000;
+  std::vector<float> points(2 * n);
+  std::mt19937_64 rng{5};
+  for (auto& p : points) { p = std::uniform_real_distribution<float>(0, 1)(rng); }
+  std::vector<float> yh(n * static_cast<std::size_t>(half.output_width())), yf(yh.size());
+  half.forward(points.data(), n, yh.data());
+  full.forward(points.data(), n, yf.data());
+  EXPECT_EQ(0, std::memcmp(yh.data(), yf.data(), yh.size() * sizeof(float))) << "fp32 arithmetic on fp16 parameters";
+  std::vector<float> dl_dy(yh.size(), 0.25f), gh(static_cast<std::size_t>(half.num_params())), gf(gh.size());
+  half.backward_params(points.data(), n, dl_dy.data(), gh.data(), enc::gradient_mode::deterministic);
+  full.backward_params(points.data(), n, dl_dy.data(), gf.data(), enc::gradient_mode::deterministic);
+  EXPECT_EQ(0, std::memcmp(gh.data(), gf.data(), gh.size() * sizeof(float))) << "fp32 gradients";
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // warp/encoding/grid_encoding.cuh: an owning multi-resolution hash grid encoding (MHE) with
-// optional per-level rotations (R-MHE), fp32 parameters, on the GPU or the host.
+// optional per-level rotations (R-MHE), fp32 or fp16 parameters, on the GPU or the host.
 //
 //   warp::encoding::grid_config c;  c.dims = 2; c.rotation = warp::encoding::rotation_kind::golden;
-//   warp::encoding::grid_encoding enc{c};
+//   warp::encoding::grid_encoding<> enc{c};                  // grid_encoding<__half>: fp16 parameters
 //   enc.initialize_uniform(1e-4f, 42);                     // U(-1e-4, 1e-4), as tiny-cuda-nn
 //   enc.forward(points, n, features);                      // n x (L * F), row-major
 //   enc.backward_params(points, n, dl_dfeatures, grad);    // grad = dL/dparams (num_params())
@@ -38,10 +38,10 @@ namespace warp::encoding {
 
 namespace detail {
 
-template <int D>
+template <int D, class Param>
 struct forward_fn {
   grid_view grid;
-  float const* params;
+  Param const* params;
   float const* points;
   float* out;
   template <class Tile>
@@ -64,10 +64,10 @@ struct param_gradient_fn {
   }
 };
 
-template <int D>
+template <int D, class Param>
 struct input_gradient_fn {
   grid_view grid;
-  float const* params;
+  Param const* params;
   float const* points;
   float const* dl_dy;
   float* dl_dx;
@@ -140,8 +140,13 @@ inline void stable_sort_records(warp::backend where, std::uint32_t const* keys_i
 /// every run, and between the host and CUDA backends).
 enum class gradient_mode { atomic, deterministic };
 
+/// Param: float, or __half (<cuda_fp16.h>) for half the table memory; features, gradients and
+/// all arithmetic stay fp32.
+template <class Param = float>
 class grid_encoding {
  public:
+  using param_type = Param;
+
   explicit grid_encoding(grid_config config, backend where = default_backend(), cuda::stream_ref stream = default_stream())
       : config_{std::move(config)}, backend_{where} {
     require_backend(where);
@@ -164,7 +169,7 @@ class grid_encoding {
     warp::detail::copy_bytes(where, level_buffer_.data(), levels_.data(), levels_.size() * sizeof(grid_level), stream);
     rotation_buffer_ = warp::detail::buffer<float>{where, rotation.size(), stream};
     warp::detail::copy_bytes(where, rotation_buffer_.data(), rotation.data(), rotation.size() * sizeof(float), stream);
-    params_ = warp::detail::buffer<float>{where, static_cast<std::size_t>(num_params_), stream};
+    params_ = warp::detail::buffer<Param>{where, static_cast<std::size_t>(num_params_), stream};
     initialize_uniform(1e-4f, 1337, stream);
   }
 
@@ -176,8 +181,8 @@ class grid_encoding {
   [[nodiscard]] std::vector<grid_level> const& levels() const noexcept { return levels_; }
   [[nodiscard]] backend where() const noexcept { return backend_; }
   /// The parameters, in the backend's memory (entry e, feature f at e * F + f).
-  [[nodiscard]] float* params() noexcept { return params_.data(); }
-  [[nodiscard]] float const* params() const noexcept { return params_.data(); }
+  [[nodiscard]] Param* params() noexcept { return params_.data(); }
+  [[nodiscard]] Param const* params() const noexcept { return params_.data(); }
   /// For users' fused kernels: pass to encode_point / scatter_param_gradient / input_gradient.
   [[nodiscard]] grid_view view() const noexcept {
     grid_view g{config_.dims, config_.levels, config_.features, config_.interp, {}, level_buffer_.data(),
@@ -194,18 +199,24 @@ class grid_encoding {
     for (auto& p : host) { p = u(rng); }
     set_params(host, stream);
   }
+  /// Sets the parameters from fp32 values (rounded to Param).
   void set_params(std::vector<float> const& host, cuda::stream_ref stream = default_stream()) {
     if (host.size() != num_params_) {
       throw invalid_argument("grid_encoding::set_params: got " + std::to_string(host.size()) + " values, the encoding has " +
                              std::to_string(num_params_));
     }
-    warp::detail::copy_bytes(backend_, params_.data(), host.data(), host.size() * sizeof(float), stream);
+    std::vector<Param> converted(host.size());
+    for (std::size_t i = 0; i < host.size(); ++i) { converted[i] = static_cast<Param>(host[i]); }
+    warp::detail::copy_bytes(backend_, params_.data(), converted.data(), converted.size() * sizeof(Param), stream);
     warp::detail::synchronize(backend_, stream);
   }
+  /// The parameters as fp32 values.
   [[nodiscard]] std::vector<float> get_params(cuda::stream_ref stream = default_stream()) const {
-    std::vector<float> host(static_cast<std::size_t>(num_params_));
-    warp::detail::copy_bytes(backend_, host.data(), params_.data(), host.size() * sizeof(float), stream);
+    std::vector<Param> raw(static_cast<std::size_t>(num_params_));
+    warp::detail::copy_bytes(backend_, raw.data(), params_.data(), raw.size() * sizeof(Param), stream);
     warp::detail::synchronize(backend_, stream);
+    std::vector<float> host(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) { host[i] = static_cast<float>(raw[i]); }
     return host;
   }
 
@@ -216,7 +227,7 @@ class grid_encoding {
     dispatch([&](auto dims) {
       constexpr int D = decltype(dims)::value;
       warp::detail::for_each_item<1>(warp::detail::executor{backend_, stream}, n,
-                                     detail::forward_fn<D>{view(), params_.data(), in.get(), o.get()});
+                                     detail::forward_fn<D, Param>{view(), params_.data(), in.get(), o.get()});
     });
     o.finish(stream);
     warp::detail::synchronize(backend_, stream);
@@ -262,7 +273,7 @@ class grid_encoding {
     dispatch([&](auto dims) {
       constexpr int D = decltype(dims)::value;
       warp::detail::for_each_item<1>(warp::detail::executor{backend_, stream}, n,
-                                     detail::input_gradient_fn<D>{view(), params_.data(), in.get(), dy.get(), dx.get()});
+                                     detail::input_gradient_fn<D, Param>{view(), params_.data(), in.get(), dy.get(), dx.get()});
     });
     dx.finish(stream);
     warp::detail::synchronize(backend_, stream);
@@ -308,7 +319,7 @@ class grid_encoding {
   std::uint64_t num_params_ = 0;
   warp::detail::buffer<grid_level> level_buffer_{};
   warp::detail::buffer<float> rotation_buffer_{};
-  warp::detail::buffer<float> params_{};
+  warp::detail::buffer<Param> params_{};
 };
 
 }  // namespace warp::encoding
