@@ -51,6 +51,42 @@ struct forward_fn {
   }
 };
 
+template <int D, class Param>
+struct forward_jacobian_fn {
+  grid_view grid;
+  Param const* params;
+  float const* points;
+  float* out;
+  float* jac;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    std::size_t const width = static_cast<std::size_t>(grid.levels * grid.features);
+    encode_point_with_jacobian<D>(grid, params, points + i * D, out + i * width, jac + i * width * D);
+    return 0;
+  }
+};
+
+/// dL/dx from a prepared Jacobian: dl_dx[j] = sum_k dl_dy[k] * jac[k * D + j].
+template <int D>
+struct jacobian_input_gradient_fn {
+  int width;
+  float const* jac;
+  float const* dl_dy;
+  float* dl_dx;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    for (int j = 0; j < D; ++j) {
+      float s = 0.0f;
+      for (int k = 0; k < width; ++k) {
+        s = add(s, mul(dl_dy[i * static_cast<std::size_t>(width) + static_cast<std::size_t>(k)],
+                       jac[(i * static_cast<std::size_t>(width) + static_cast<std::size_t>(k)) * D + j]));
+      }
+      dl_dx[i * D + j] = s;
+    }
+    return 0;
+  }
+};
+
 template <int D>
 struct param_gradient_fn {
   grid_view grid;
@@ -220,16 +256,42 @@ class grid_encoding {
     return host;
   }
 
-  /// out (n x L*F) = the encoding of points (n x d).
-  void forward(float const* points, std::size_t n, float* out, cuda::stream_ref stream = default_stream()) const {
+  /// out (n x L*F) = the encoding of points (n x d). With `dy_dx` (n x L*F x d), also the Jacobian
+  /// of every output with respect to the point, for backward_inputs_from_jacobian.
+  void forward(float const* points, std::size_t n, float* out, float* dy_dx = nullptr,
+               cuda::stream_ref stream = default_stream()) const {
     auto const in = input(points, n, "forward: points", stream);
-    warp::detail::output_view<float> o{backend_, out, n * static_cast<std::size_t>(output_width()), "forward: output", stream};
+    std::size_t const width = static_cast<std::size_t>(output_width());
+    warp::detail::output_view<float> o{backend_, out, n * width, "forward: output", stream};
+    warp::detail::output_view<float> jac{backend_, dy_dx, dy_dx ? n * width * static_cast<std::size_t>(config_.dims) : 0,
+                                         "forward: dy_dx", stream};
+    dispatch([&](auto dims) {
+      constexpr int D = decltype(dims)::value;
+      warp::detail::executor const ex{backend_, stream};
+      if (dy_dx == nullptr) {
+        warp::detail::for_each_item<1>(ex, n, detail::forward_fn<D, Param>{view(), params_.data(), in.get(), o.get()});
+      } else {
+        warp::detail::for_each_item<1>(ex, n, detail::forward_jacobian_fn<D, Param>{view(), params_.data(), in.get(), o.get(), jac.get()});
+      }
+    });
+    o.finish(stream);
+    jac.finish(stream);
+    warp::detail::synchronize(backend_, stream);
+  }
+
+  /// dl_dx (n x d) from dl_dy and the Jacobian a forward call prepared (no table reads).
+  void backward_inputs_from_jacobian(float const* dy_dx, std::size_t n, float const* dl_dy, float* dl_dx,
+                                     cuda::stream_ref stream = default_stream()) const {
+    std::size_t const width = static_cast<std::size_t>(output_width());
+    auto const jac = input_view(dy_dx, n * width * static_cast<std::size_t>(config_.dims), "backward_inputs: dy_dx", stream);
+    auto const dy = input_view(dl_dy, n * width, "backward_inputs: dl_dy", stream);
+    warp::detail::output_view<float> dx{backend_, dl_dx, n * static_cast<std::size_t>(config_.dims), "backward_inputs: dl_dx", stream};
     dispatch([&](auto dims) {
       constexpr int D = decltype(dims)::value;
       warp::detail::for_each_item<1>(warp::detail::executor{backend_, stream}, n,
-                                     detail::forward_fn<D, Param>{view(), params_.data(), in.get(), o.get()});
+                                     detail::jacobian_input_gradient_fn<D>{output_width(), jac.get(), dy.get(), dx.get()});
     });
-    o.finish(stream);
+    dx.finish(stream);
     warp::detail::synchronize(backend_, stream);
   }
 

@@ -196,6 +196,51 @@ WARP_HD void input_gradient(grid_view const& g, Param const* params, float const
   }
 }
 
+/// The forward of encode_point plus the Jacobian: jac[(l * F + f) * D + j] = d out[l * F + f] / d x_j
+/// (what tiny-cuda-nn calls preparing dL/dx during the forward pass).
+template <int D, class Param>
+WARP_HD void encode_point_with_jacobian(grid_view const& g, Param const* params, float const* x, float* out, float* jac) {
+  for (int l = 0; l < g.levels; ++l) {
+    detail::cell<D> const c = detail::locate_cell<D>(g, l, x);
+    grid_level const& lv = g.level[l];
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    float dp[8][D];  // d out_f / d p_i (rotated position)
+    for (int f = 0; f < 8; ++f) {
+      for (int i = 0; i < D; ++i) { dp[f][i] = 0.0f; }
+    }
+    detail::for_each_corner<D>(g, lv, c, [&](int corner, float weight, std::uint64_t entry) {
+      Param const* p = params + entry * static_cast<std::uint64_t>(g.features);
+      float dweight[D];
+      for (int i = 0; i < D; ++i) {
+        dweight[i] = ((corner >> i) & 1) ? c.dw[i] : -c.dw[i];
+        for (int k = 0; k < D; ++k) {
+          if (k != i) { dweight[i] = detail::mul(dweight[i], ((corner >> k) & 1) ? c.w[k] : detail::sub(1.0f, c.w[k])); }
+        }
+        dweight[i] = detail::mul(dweight[i], lv.scale);
+      }
+      for (int f = 0; f < g.features; ++f) {
+        float const v = static_cast<float>(p[f]);
+        acc[f] = detail::add(acc[f], detail::mul(weight, v));
+        for (int i = 0; i < D; ++i) { dp[f][i] = detail::add(dp[f][i], detail::mul(dweight[i], v)); }
+      }
+    });
+    for (int f = 0; f < g.features; ++f) {
+      out[l * g.features + f] = acc[f];
+      float* row = jac + (l * g.features + f) * D;
+      for (int j = 0; j < D; ++j) {
+        if (g.rotation != nullptr && lv.rotated) {
+          float const* r = g.rotation + l * D * D;
+          float s = 0.0f;
+          for (int i = 0; i < D; ++i) { s = detail::add(s, detail::mul(r[i * D + j], dp[f][i])); }
+          row[j] = s;
+        } else {
+          row[j] = dp[f][j];
+        }
+      }
+    }
+  }
+}
+
 namespace detail {
 
 /// Deterministic backward, step 1: record r = (point * L + level) * 2^D + corner names one
