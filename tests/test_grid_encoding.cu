@@ -5,6 +5,7 @@
 #include "test_common.hpp"
 
 #include <warp/encoding/grid_encoding.cuh>
+#include <warp/encoding/point_spread.cuh>
 
 #include <cuda_fp16.h>
 
@@ -208,6 +209,33 @@ TEST(GridConfig, RotationsAreOrthonormalAndLevelZeroIsIdentity) {
       for (int j = 0; j < d; ++j) { EXPECT_EQ(r[0][static_cast<std::size_t>(i * d + j)], i == j ? 1.0 : 0.0); }
     }
   }
+}
+
+TEST(PointSpread, RotationsMakeTheKernelMoreIsotropic) {
+  for (int dims : {2, 3}) {
+    enc::grid_config c;
+    c.dims = dims;
+    c.levels = 16;
+    c.base_resolution = 16;
+    c.per_level_scale = 1.5;
+    auto const plain = enc::point_spread(c, 300);
+    c.rotation = dims == 2 ? enc::rotation_kind::golden : enc::rotation_kind::spread;
+    auto const rotated = enc::point_spread(c, 300);
+    // Axis-aligned cells have square supports: the plain kernel's tails are narrower along the
+    // axes than along the diagonals; rotated levels even that out.
+    EXPECT_LT(plain.tail_anisotropy, 0.995) << "d = " << dims;
+    EXPECT_LT(std::abs(rotated.tail_anisotropy - 1), std::abs(plain.tail_anisotropy - 1)) << "d = " << dims;
+    EXPECT_NEAR(rotated.anisotropy, 1.0, 0.01);
+    EXPECT_GT(plain.fwhm_axis, 0.0);
+  }
+  // A single level has no rotation to spread: identical reports.
+  enc::grid_config one;
+  one.dims = 2;
+  one.levels = 1;
+  auto const a = enc::point_spread(one, 100);
+  one.rotation = enc::rotation_kind::golden;
+  auto const b = enc::point_spread(one, 100);
+  EXPECT_DOUBLE_EQ(a.tail_anisotropy, b.tail_anisotropy);
 }
 
 TYPED_TEST(GridEncoding, IdentityRotationsReproducePlainMheBitForBit) {
