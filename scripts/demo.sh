@@ -11,6 +11,7 @@ for example in build-demo/examples/example_*; do
   case "$(basename "${example}")" in
     example_kmer_count) "${example}" examples/data/reads.fasta 21 5 ;;
     example_bloom_keys) "${example}" examples/data/keys.txt build-demo/keys.bloom examples/data/queries.txt ;;
+    example_fit_image) "${example}" gratings 200 build-demo/fit ;;
     *) "${example}" ;;
   esac
 done

@@ -45,6 +45,7 @@ for e in gpu-bundle/examples/example_*; do
   case "$(basename "$e")" in
     example_kmer_count) step 60 "$e" examples/data/reads.fasta 21 3 ;;
     example_bloom_keys) step 60 "$e" examples/data/keys.txt /tmp/warp-example.bloom examples/data/queries.txt ;;
+    example_fit_image) step 120 "$e" gratings 300 /tmp/warp-fit ;;
     *) step 60 "$e" ;;
   esac
 done
