@@ -229,7 +229,7 @@ class model {
     warp::detail::copy_bytes(where_, b.data(), host.data(), host.size() * sizeof(float), warp::default_stream());
     return b;
   }
-  void zero(warp::detail::buffer<float>& b) { b = upload(std::vector<float>(b.size(), 0.0f)); }
+  void zero(warp::detail::buffer<float>& b) { warp::detail::fill_zero(where_, b.data(), b.size() * sizeof(float), warp::default_stream()); }
   void ensure(std::size_t n) {
     if (n <= capacity_) { return; }
     capacity_ = n;

@@ -194,13 +194,7 @@ class bloom_filter {
     warp::detail::synchronize(backend_, stream);
   }
   void clear_async(cuda::stream_ref stream = default_stream()) {
-    if (backend_ == backend::cuda) {
-#if WARP_CUDA_ENABLED
-      WARP_CUDA_TRY(cudaMemsetAsync(words_.data(), 0, num_words() * sizeof(std::uint64_t), stream.get()));
-#endif
-    } else {
-      std::memset(words_.data(), 0, num_words() * sizeof(std::uint64_t));
-    }
+    warp::detail::fill_zero(backend_, words_.data(), num_words() * sizeof(std::uint64_t), stream);
   }
 
   /// this |= other (then this contains everything either contained).

@@ -417,24 +417,13 @@ class bucket_list_map
     allocated_ = detail::buffer<std::uint64_t>{where(), slots, stream};
     head_ = detail::buffer<std::uint64_t>{where(), slots, stream};
     used_ = detail::buffer<unsigned long long>{where(), 2, stream};
-    for (auto* b : {&count_, &allocated_, &head_}) { zero(b->data(), slots * sizeof(std::uint64_t), stream); }
-    zero(used_.data(), 2 * sizeof(unsigned long long), stream);
+    for (auto* b : {&count_, &allocated_, &head_}) { detail::fill_zero(where(), b->data(), slots * sizeof(std::uint64_t), stream); }
+    detail::fill_zero(where(), used_.data(), 2 * sizeof(unsigned long long), stream);
     buckets_ = detail::buffer<detail::value_bucket>{};
     pool_ = detail::buffer<Value>{};
     bucket_capacity_ = pool_capacity_ = 0;
     values_ = 0;
     detail::synchronize(where(), stream);
-  }
-
-  void zero(void* p, std::size_t bytes, cuda::stream_ref stream) {
-    if (where() == backend::cuda) {
-#if WARP_CUDA_ENABLED
-      WARP_CUDA_TRY(cudaMemsetAsync(p, 0, bytes, stream.get()));
-#endif
-    } else {
-      std::memset(p, 0, bytes);
-    }
-    (void)stream;
   }
 
   /// Grows the bucket array and the pool (doubling, keeping what is there) to the given sizes.

@@ -177,6 +177,21 @@ inline void copy_bytes(backend b, void* dst, void const* src, std::size_t bytes,
 #endif
 }
 
+/// Sets `bytes` bytes at p (the backend's memory) to zero; stream-ordered on CUDA.
+inline void fill_zero(backend b, void* p, std::size_t bytes, cuda::stream_ref stream) {
+  if (bytes == 0) { return; }
+  if (b == backend::cuda) {
+#if WARP_CUDA_ENABLED
+    WARP_CUDA_TRY(cudaMemsetAsync(p, 0, bytes, stream.get()));
+#else
+    throw backend_unavailable("cuda memset requested without CUDA support");
+#endif
+    return;
+  }
+  (void)stream;
+  std::memset(p, 0, bytes);
+}
+
 inline void synchronize(backend b, cuda::stream_ref stream) {
 #if WARP_CUDA_ENABLED
   if (b == backend::cuda) { WARP_CUDA_TRY(cudaStreamSynchronize(stream.get())); }

@@ -301,7 +301,7 @@ class grid_encoding {
     auto const in = input(points, n, "backward_params: points", stream);
     auto const dy = input_view(dl_dy, n * static_cast<std::size_t>(output_width()), "backward_params: dl_dy", stream);
     warp::detail::output_view<float> g{backend_, grad, static_cast<std::size_t>(num_params_), "backward_params: grad", stream};
-    zero(g.get(), static_cast<std::size_t>(num_params_) * sizeof(float), stream);
+    warp::detail::fill_zero(backend_, g.get(), static_cast<std::size_t>(num_params_) * sizeof(float), stream);
     warp::detail::executor const ex{backend_, stream};
     dispatch([&](auto dims) {
       constexpr int D = decltype(dims)::value;
@@ -363,18 +363,6 @@ class grid_encoding {
                                                     cuda::stream_ref stream) const {
     return warp::detail::input_view<float const*>{backend_, p, count, what, stream};
   }
-  void zero(float* p, std::size_t bytes, cuda::stream_ref stream) const {
-    if (bytes == 0) { return; }
-    if (backend_ == backend::cuda) {
-#if WARP_CUDA_ENABLED
-      WARP_CUDA_TRY(cudaMemsetAsync(p, 0, bytes, stream.get()));
-#endif
-    } else {
-      std::memset(p, 0, bytes);
-    }
-    (void)stream;
-  }
-
   grid_config config_;
   backend backend_;
   std::vector<grid_level> levels_;
