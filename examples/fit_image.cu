@@ -322,10 +322,33 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
       }
     }
-    for (auto* m : {&mhe, &rmhe}) {
+    std::vector<float> const final_mhe = mhe.predict(eval_points.data(), pixels), final_rmhe = rmhe.predict(eval_points.data(), pixels);
+    if (source == "gratings") {
+      // One grating angle per quadrant: does the reconstruction quality depend on the angle?
+      std::printf("%8s %10s %10s\n", "angle", "MHE PSNR", "R-MHE PSNR");
+      char const* angles[2][2] = {{"0.0", "22.5"}, {"45.0", "67.5"}};
+      for (int qy = 0; qy < 2; ++qy) {
+        for (int qx = 0; qx < 2; ++qx) {
+          image part{img.width / 2, img.height / 2, img.channels, {}};
+          std::vector<float> a, b;
+          for (int y = qy * img.height / 2; y < (qy + 1) * img.height / 2; ++y) {
+            for (int x = qx * img.width / 2; x < (qx + 1) * img.width / 2; ++x) {
+              for (int ch = 0; ch < img.channels; ++ch) {
+                std::size_t const i = (static_cast<std::size_t>(y) * img.width + x) * img.channels + ch;
+                part.pixels.push_back(img.pixels[i]);
+                a.push_back(final_mhe[i]);
+                b.push_back(final_rmhe[i]);
+              }
+            }
+          }
+          std::printf("%8s %10.2f %10.2f\n", angles[qy][qx], psnr(part, a), psnr(part, b));
+        }
+      }
+    }
+    for (bool rotated : {false, true}) {
       image out = img;
-      out.pixels = m->predict(eval_points.data(), pixels);
-      write_image(out, prefix + (m == &mhe ? "_mhe" : "_rmhe"));
+      out.pixels = rotated ? final_rmhe : final_mhe;
+      write_image(out, prefix + (rotated ? "_rmhe" : "_mhe"));
     }
     return 0;
   } catch (std::exception const& e) {
