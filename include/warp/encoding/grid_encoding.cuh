@@ -14,6 +14,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -30,9 +31,6 @@
 #include <warp/encoding/grid_math.cuh>
 #include <warp/encoding/rotation.cuh>
 
-#if WARP_CUDA_ENABLED
-#include <cub/device/device_radix_sort.cuh>
-#endif
 
 namespace warp::encoding {
 
@@ -116,64 +114,52 @@ struct input_gradient_fn {
 };
 
 template <int D>
-struct record_fn {
-  grid_view grid;
-  float const* points;
-  std::uint32_t* keys;
-  std::uint64_t* records;
-  template <class Tile>
-  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
-    gradient_records<D>(grid, points + i * D, static_cast<std::uint64_t>(i) * (static_cast<std::uint64_t>(grid.levels) << D),
-                        keys, records);
-    return 0;
-  }
-};
-
-template <int D>
-struct sum_entry_fn {
+struct param_gradient_fixed_fn {
   grid_view grid;
   float const* points;
   float const* dl_dy;
-  std::uint32_t const* keys;
-  std::uint64_t const* records;
-  std::uint64_t count;
-  float* grad;
+  double scale;
+  long long* accum;
   template <class Tile>
-  WARP_HD std::uint32_t operator()(Tile const&, std::size_t k) const {
-    sum_entry<D>(grid, points, dl_dy, keys, records, count, k, grad);
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    scatter_param_gradient_fixed<D>(grid, points + i * D, dl_dy + i * static_cast<std::size_t>(grid.levels * grid.features),
+                                    scale, accum);
     return 0;
   }
 };
 
-/// Stable sort of (key, record) pairs by key, on the backend.
-inline void stable_sort_records(warp::backend where, std::uint32_t const* keys_in, std::uint64_t const* records_in,
-                                std::uint32_t* keys_out, std::uint64_t* records_out, std::uint64_t count,
-                                cuda::stream_ref stream) {
-  if (where == warp::backend::cuda) {
-#if WARP_CUDA_ENABLED
-    std::size_t temp_bytes = 0;
-    WARP_CUDA_TRY(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, keys_in, keys_out, records_in, records_out,
-                                                  static_cast<std::int64_t>(count), 0, 32, stream.get()));
-    warp::detail::buffer<unsigned char> temp{where, temp_bytes, stream};
-    WARP_CUDA_TRY(cub::DeviceRadixSort::SortPairs(temp.data(), temp_bytes, keys_in, keys_out, records_in, records_out,
-                                                  static_cast<std::int64_t>(count), 0, 32, stream.get()));
-#endif
-    return;
+/// The largest |value| (as float bits: for non-negative floats their order is the integers').
+struct max_abs_fn {
+  float const* values;
+  std::uint32_t* result;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    float const a = fabsf(values[i]);
+    std::uint32_t bits;
+    std::memcpy(&bits, &a, sizeof(bits));
+    cuda::atomic_ref<std::uint32_t, cuda::thread_scope_device>{*result}.fetch_max(bits, cuda::std::memory_order_relaxed);
+    return 0;
   }
-  std::vector<std::uint64_t> order(static_cast<std::size_t>(count));
-  for (std::uint64_t r = 0; r < count; ++r) { order[static_cast<std::size_t>(r)] = r; }
-  std::stable_sort(order.begin(), order.end(), [&](std::uint64_t a, std::uint64_t b) { return keys_in[a] < keys_in[b]; });
-  for (std::uint64_t k = 0; k < count; ++k) {
-    keys_out[k] = keys_in[order[static_cast<std::size_t>(k)]];
-    records_out[k] = records_in[order[static_cast<std::size_t>(k)]];
+};
+
+struct fixed_to_float_fn {
+  long long const* accum;
+  double scale;
+  float* grad;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
+    grad[i] = static_cast<float>(static_cast<double>(accum[i]) / scale);
+    return 0;
   }
-}
+};
 
 }  // namespace detail
 
-/// How backward_params accumulates: atomic adds (fast; the order, hence the last bits, vary run to
-/// run), or deterministic (each entry sums its contributions in point order: bitwise identical on
-/// every run, and between the host and CUDA backends).
+/// How backward_params accumulates: float atomic adds (the order, hence the last bits, vary run
+/// to run), or deterministic: 64-bit fixed-point atomic adds, whose sums do not depend on the
+/// order (bitwise identical on every run, and between the host and CUDA backends). The fixed-point
+/// scale is chosen per call so that no sum can overflow: contributions are resolved to about
+/// 2^-61 of n * max|dL/dy|.
 enum class gradient_mode { atomic, deterministic };
 
 /// Param: float, or __half (<cuda_fp16.h>) for half the table memory; features, gradients and
@@ -309,18 +295,28 @@ class grid_encoding {
         warp::detail::for_each_item<1>(ex, n, detail::param_gradient_fn<D>{view(), in.get(), dy.get(), g.get()});
         return;
       }
-      // Deterministic: one record per (point, level, corner), stably sorted by the entry it adds to,
-      // then each entry sums its records in order.
-      std::uint64_t const count = static_cast<std::uint64_t>(n) * (static_cast<std::uint64_t>(config_.levels) << D);
-      if (count == 0) { return; }
-      warp::detail::buffer<std::uint32_t> keys{backend_, count, stream}, sorted_keys{backend_, count, stream};
-      warp::detail::buffer<std::uint64_t> records{backend_, count, stream}, sorted{backend_, count, stream};
-      warp::detail::for_each_item<1>(ex, n, detail::record_fn<D>{view(), in.get(), keys.data(), records.data()});
+      // Deterministic: bound every entry's sum by n * max|dL/dy| (a point adds to an entry at most
+      // once per level, with a weight <= 1), pick the power-of-two scale that keeps that bound
+      // below 2^61, add fixed-point integers, convert back.
+      std::size_t const values = n * static_cast<std::size_t>(output_width());
+      warp::detail::buffer<std::uint32_t> max_bits{backend_, 1, stream};
+      warp::detail::fill_zero(backend_, max_bits.data(), sizeof(std::uint32_t), stream);
+      warp::detail::for_each_item<1>(ex, values, detail::max_abs_fn{dy.get(), max_bits.data()});
+      std::uint32_t bits = 0;
+      warp::detail::copy_bytes(backend_, &bits, max_bits.data(), sizeof(bits), stream);
       warp::detail::synchronize(backend_, stream);
-      detail::stable_sort_records(backend_, keys.data(), records.data(), sorted_keys.data(), sorted.data(), count, stream);
-      warp::detail::for_each_item<1>(ex, count, detail::sum_entry_fn<D>{view(), in.get(), dy.get(), sorted_keys.data(),
-                                                                         sorted.data(), count, g.get()});
-      warp::detail::synchronize(backend_, stream);
+      float max_abs = 0.0f;
+      std::memcpy(&max_abs, &bits, sizeof(max_abs));
+      if (!(max_abs > 0.0f) || !std::isfinite(max_abs)) {
+        if (!std::isfinite(max_abs)) { throw invalid_argument("backward_params: dl_dy holds a non-finite value"); }
+        return;  // all zero: the gradient is zero
+      }
+      double const bound = static_cast<double>(n) * static_cast<double>(max_abs);
+      double const scale = std::ldexp(1.0, 61 - std::ilogb(bound) - 1);
+      warp::detail::buffer<long long> accum{backend_, static_cast<std::size_t>(num_params_), stream};
+      warp::detail::fill_zero(backend_, accum.data(), static_cast<std::size_t>(num_params_) * sizeof(long long), stream);
+      warp::detail::for_each_item<1>(ex, n, detail::param_gradient_fixed_fn<D>{view(), in.get(), dy.get(), scale, accum.data()});
+      warp::detail::for_each_item<1>(ex, static_cast<std::size_t>(num_params_), detail::fixed_to_float_fn{accum.data(), scale, g.get()});
     });
     g.finish(stream);
     warp::detail::synchronize(backend_, stream);

@@ -241,46 +241,29 @@ WARP_HD void encode_point_with_jacobian(grid_view const& g, Param const* params,
   }
 }
 
-namespace detail {
-
-/// Deterministic backward, step 1: record r = (point * L + level) * 2^D + corner names one
-/// contribution; its key is the parameter entry it adds to.
+/// Deterministic variant of scatter_param_gradient: each contribution is rounded to a 64-bit
+/// fixed-point integer (contribution * scale, scale a power of two) and added with an integer
+/// atomic. Integer addition is associative, so the sums, and the gradient converted back from
+/// them, are the same bits whatever the order of the additions: on every run, and on the host and
+/// CUDA backends alike.
 template <int D>
-WARP_HD void gradient_records(grid_view const& g, float const* x, std::uint64_t first_record, std::uint32_t* keys,
-                              std::uint64_t* records) {
+WARP_HD void scatter_param_gradient_fixed(grid_view const& g, float const* x, float const* dl_dy, double scale,
+                                          long long* accum) {
   for (int l = 0; l < g.levels; ++l) {
-    cell<D> const c = locate_cell<D>(g, l, x);
-    for_each_corner<D>(g, g.level[l], c, [&](int corner, float, std::uint64_t entry) {
-      std::uint64_t const r = first_record + (static_cast<std::uint64_t>(l) << D) + static_cast<std::uint64_t>(corner);
-      keys[r] = static_cast<std::uint32_t>(entry);
-      records[r] = r;
+    detail::cell<D> const c = detail::locate_cell<D>(g, l, x);
+    detail::for_each_corner<D>(g, g.level[l], c, [&](int, float weight, std::uint64_t entry) {
+      long long* out = accum + entry * static_cast<std::uint64_t>(g.features);
+      for (int f = 0; f < g.features; ++f) {
+        double const scaled = static_cast<double>(detail::mul(weight, dl_dy[l * g.features + f])) * scale;  // exact
+#if WARP_DEVICE_COMPILATION
+        long long const q = __double2ll_rn(scaled);
+#else
+        long long const q = std::llrint(scaled);
+#endif
+        if (q != 0) { cuda::atomic_ref<long long, cuda::thread_scope_device>{out[f]}.fetch_add(q, cuda::std::memory_order_relaxed); }
+      }
     });
   }
 }
 
-/// Step 3 (after a stable sort of the records by key): the first record of each entry sums the
-/// entry's contributions in record order, the same order on every run and backend.
-template <int D>
-WARP_HD void sum_entry(grid_view const& g, float const* points, float const* dl_dy, std::uint32_t const* keys,
-                       std::uint64_t const* records, std::uint64_t count, std::uint64_t k, float* grad) {
-  if (k > 0 && keys[k] == keys[k - 1]) { return; }
-  std::uint32_t const entry = keys[k];
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  std::uint64_t const per_point = static_cast<std::uint64_t>(g.levels) << D;
-  for (std::uint64_t j = k; j < count && keys[j] == entry; ++j) {
-    std::uint64_t const r = records[j];
-    std::uint64_t const point = r / per_point;
-    int const l = static_cast<int>((r >> D) % static_cast<std::uint64_t>(g.levels));
-    int const want = static_cast<int>(r & ((1u << D) - 1));
-    cell<D> const c = locate_cell<D>(g, l, points + point * D);
-    for_each_corner<D>(g, g.level[l], c, [&](int corner, float weight, std::uint64_t) {
-      if (corner != want) { return; }
-      float const* dy = dl_dy + point * static_cast<std::uint64_t>(g.levels * g.features) + l * g.features;
-      for (int f = 0; f < g.features; ++f) { acc[f] = add(acc[f], mul(weight, dy[f])); }
-    });
-  }
-  for (int f = 0; f < g.features; ++f) { grad[static_cast<std::uint64_t>(entry) * g.features + f] = acc[f]; }
-}
-
-}  // namespace detail
 }  // namespace warp::encoding
