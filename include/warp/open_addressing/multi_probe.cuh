@@ -25,9 +25,11 @@ template <class Tile>
 WARP_HD WARP_FORCEINLINE void tile_prefix_sum(Tile const& tile, std::uint32_t v, std::uint32_t& below, std::uint32_t& total) {
   below = 0;
   total = 0;
-  std::uint32_t const lane = tile.thread_rank();
-  for (std::uint32_t l = 0; l < Tile::num_threads(); ++l) {
-    std::uint32_t const c = tile.shfl(v, l);
+  // Signed lane numbers: with a one-lane tile the rank is the constant 0, and unsigned compares
+  // against it draw "pointless comparison" warnings.
+  int const lane = static_cast<int>(tile.thread_rank());
+  for (int l = 0; l < static_cast<int>(Tile::num_threads()); ++l) {
+    std::uint32_t const c = tile.shfl(v, static_cast<std::uint32_t>(l));
     below += l < lane ? c : 0u;
     total += c;
   }
@@ -90,7 +92,7 @@ struct multi_probe {
       // lanes above it lie after that slot and cannot exist (see the file comment).
       std::uint32_t const owner = lowest_lane(empty_mask);
       std::uint32_t below = 0, total = 0;
-      tile_prefix_sum(tile, lane <= owner ? copies : 0u, below, total);
+      tile_prefix_sum(tile, static_cast<int>(lane) <= static_cast<int>(owner) ? copies : 0u, below, total);
       if (seen + total >= cap) {
         if (lane == 0) { engine.raise(table_status::over_cap_bit); }
         return insert_outcome::over_cap;
