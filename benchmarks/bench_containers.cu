@@ -71,14 +71,20 @@ std::vector<K> const& repeated_keys(std::size_t n, std::size_t m) {
   return it->second;
 }
 
-/// The distinct keys, shuffled: queried in a hash set's own iteration order, lookups would walk
-/// that table sequentially and flatter it.
+/// The distinct keys of repeated_keys(n, m), shuffled (queried in a hash set's own iteration
+/// order, lookups would walk that table sequentially and flatter it). Cached per process: the
+/// arrays must outlive the benchmark, since backend_copy caches by the host array's address.
 template <class K>
-std::vector<K> distinct_of(std::vector<K> const& keys) {
-  absl::flat_hash_set<K> seen(keys.begin(), keys.end());
-  std::vector<K> out(seen.begin(), seen.end());
-  std::shuffle(out.begin(), out.end(), std::mt19937_64{out.size()});
-  return out;
+std::vector<K> const& distinct_keys(std::size_t n, std::size_t m) {
+  static std::map<std::pair<std::size_t, std::size_t>, std::vector<K>> cache;
+  auto [it, fresh] = cache.try_emplace({n, m});
+  if (fresh) {
+    auto const& keys = repeated_keys<K>(n, m);
+    absl::flat_hash_set<K> seen(keys.begin(), keys.end());
+    it->second.assign(seen.begin(), seen.end());
+    std::shuffle(it->second.begin(), it->second.end(), std::mt19937_64{it->second.size()});
+  }
+  return it->second;
 }
 
 // ---- hash_set -----------------------------------------------------------------------------------
@@ -153,8 +159,7 @@ void bench_count(benchmark::State& state, warp::backend where, std::size_t m, bo
   std::size_t const n = problem_size(where);
   auto const stream = warp::default_stream();
   auto const& host_keys = repeated_keys<K>(n, m);
-  static std::map<std::pair<std::size_t, std::size_t>, std::vector<K>> distinct_cache;
-  auto& host_distinct = distinct_cache.try_emplace({n, m}, distinct_of(host_keys)).first->second;
+  auto const& host_distinct = distinct_keys<K>(n, m);
   auto& keys = backend_copy<K>(where, role::keys, host_keys, stream);
   auto& distinct = backend_copy<K>(where, role::keys, host_distinct, stream);
   warp::detail::buffer<std::uint32_t> counts_out{where, host_distinct.size(), stream};
@@ -206,13 +211,7 @@ void bench_multi(benchmark::State& state, warp::backend where, std::size_t m, bo
   auto const stream = warp::default_stream();
   auto const& host_keys = repeated_keys<K>(n, m);
   auto const& host_values = shuffled_keys<K>(n, 0);
-  // The query keys must outlive the call: backend_copy caches by the host array's address.
-  static std::map<std::pair<std::size_t, std::size_t>, std::vector<K>> distinct_cache;
-  auto& host_distinct = distinct_cache[{n, m}];
-  if (host_distinct.empty()) {
-    host_distinct.resize(n / m);
-    for (std::size_t i = 0; i < host_distinct.size(); ++i) { host_distinct[i] = static_cast<K>(i + 1); }
-  }
+  auto const& host_distinct = distinct_keys<K>(n, m);
   auto& keys = backend_copy<K>(where, role::keys, host_keys, stream);
   auto& values = backend_copy<K>(where, role::values, host_values, stream);
   auto& queries = backend_copy<K>(where, role::keys, host_distinct, stream);
@@ -274,8 +273,7 @@ void bench_bucket(benchmark::State& state, warp::backend where, std::size_t m, b
   auto const stream = warp::default_stream();
   auto const& host_keys = repeated_keys<K>(n, m);
   auto const& host_values = shuffled_keys<K>(n, 0);
-  static std::map<std::pair<std::size_t, std::size_t>, std::vector<K>> distinct_cache;
-  auto& host_distinct = distinct_cache.try_emplace({n, m}, distinct_of(host_keys)).first->second;
+  auto const& host_distinct = distinct_keys<K>(n, m);
   auto& keys = backend_copy<K>(where, role::keys, host_keys, stream);
   auto& values = backend_copy<K>(where, role::values, host_values, stream);
   auto& queries = backend_copy<K>(where, role::keys, host_distinct, stream);

@@ -39,15 +39,7 @@ struct map_config {
 
 using all_map_configs = ::testing::Types<WARP_MAP_CONFIGS(host_backend), WARP_MAP_CONFIGS(cuda_backend)>;
 
-struct config_names {
-  template <class C>
-  static std::string GetName(int) {
-    std::string key = sizeof(typename C::key) == 16 ? "k128" : std::string(std::is_signed_v<typename C::key> ? "i" : "u") + std::to_string(8 * sizeof(typename C::key));
-    std::string value = std::string(std::is_floating_point_v<typename C::value> ? "f" : "u") + std::to_string(8 * sizeof(typename C::value));
-    return key + "_" + value + "_" + C::probing::name + "_t" + std::to_string(C::probing::tile_size) + "_b" +
-           std::to_string(C::probing::bucket_size) + "_" + warp::to_string(C::backend);
-  }
-};
+using config_names = container_names;
 
 /// A minimal random-access iterator over computed keys, usable on host and device: exercises the
 /// bulk API over iterators that are not pointers.

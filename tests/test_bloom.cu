@@ -43,8 +43,7 @@ using bloom_configs = ::testing::Types<WARP_BLOOM_CONFIGS(host_backend), WARP_BL
 struct bloom_names {
   template <class C>
   static std::string GetName(int) {
-    std::string const key = sizeof(typename C::key) == 16 ? "k128" : "u" + std::to_string(8 * sizeof(typename C::key));
-    return key + "_block" + std::to_string(C::block_bytes) + "_" + warp::to_string(C::backend);
+    return type_name<typename C::key>() + "_block" + std::to_string(C::block_bytes) + "_" + warp::to_string(C::backend);
   }
 };
 TYPED_TEST_SUITE(Bloom, bloom_configs, bloom_names);

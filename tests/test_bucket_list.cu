@@ -13,12 +13,7 @@ using namespace warp_test;
 namespace {
 
 template <class K, class V, class P, class B>
-struct bucket_config {
-  using key = K;
-  using value = V;
-  using probing = P;
-  static constexpr warp::backend backend = B::value;
-};
+using bucket_config = container_config<K, V, P, B>;
 
 template <class C>
 class BucketList : public ::testing::Test {
@@ -71,15 +66,7 @@ class BucketList : public ::testing::Test {
       bucket_config<std::uint64_t, std::uint64_t, warp::double_hashing<8, 1>, B>, \
       bucket_config<key128, std::uint32_t, warp::linear_probing<1, 1>, B>
 using bucket_configs = ::testing::Types<WARP_BUCKET_CONFIGS(host_backend), WARP_BUCKET_CONFIGS(cuda_backend)>;
-struct bucket_names {
-  template <class C>
-  static std::string GetName(int) {
-    std::string const key = sizeof(typename C::key) == 16 ? "k128" : "u" + std::to_string(8 * sizeof(typename C::key));
-    return key + "_u" + std::to_string(8 * sizeof(typename C::value)) + "_" + C::probing::name + "_" +
-           warp::to_string(C::backend);
-  }
-};
-TYPED_TEST_SUITE(BucketList, bucket_configs, bucket_names);
+TYPED_TEST_SUITE(BucketList, bucket_configs, container_names);
 
 TYPED_TEST(BucketList, ZipfPairsOverSeveralInsertsMatchUnorderedMultimap) {
   using K = typename TestFixture::K;

@@ -83,6 +83,36 @@ V make_value(std::uint64_t r) {
   }
 }
 
+/// A test configuration of a hash container: key, value (void for sets), probing scheme, backend.
+template <class K, class V, class P, class B>
+struct container_config {
+  using key = K;
+  using value = V;
+  using probing = P;
+  static constexpr warp::backend backend = B::value;
+};
+
+/// "u32", "i64", "f64", "k128": a type's name in test names.
+template <class T>
+std::string type_name() {
+  if constexpr (sizeof(T) == 16) {
+    return "k128";
+  } else {
+    return std::string(std::is_floating_point_v<T> ? "f" : std::is_signed_v<T> ? "i" : "u") + std::to_string(8 * sizeof(T));
+  }
+}
+
+/// Test names of container configurations: key_value_scheme_tT_bB_backend (no value for sets).
+struct container_names {
+  template <class C>
+  static std::string GetName(int) {
+    std::string name = type_name<typename C::key>();
+    if constexpr (!std::is_void_v<typename C::value>) { name += "_" + type_name<typename C::value>(); }
+    return name + "_" + C::probing::name + "_t" + std::to_string(C::probing::tile_size) + "_b" +
+           std::to_string(C::probing::bucket_size) + "_" + warp::to_string(C::backend);
+  }
+};
+
 /// `draws` ranks in [0, distinct) drawn from Zipf(s = 1): rank r with probability ~ 1 / (r + 1).
 /// The skewed inputs of the counting and multi-value tests.
 inline std::vector<std::uint64_t> zipf_ranks(std::size_t draws, std::size_t distinct, std::uint64_t seed) {

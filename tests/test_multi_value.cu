@@ -14,12 +14,7 @@ using namespace warp_test;
 namespace {
 
 template <class K, class V, class P, class B>
-struct multi_config {
-  using key = K;
-  using value = V;
-  using probing = P;
-  static constexpr warp::backend backend = B::value;
-};
+using multi_config = container_config<K, V, P, B>;
 
 template <class C>
 class MultiValue : public ::testing::Test {
@@ -49,15 +44,7 @@ class MultiValue : public ::testing::Test {
       multi_config<std::uint64_t, std::uint64_t, warp::double_hashing<8, 1>, B>,       \
       multi_config<std::uint32_t, std::uint32_t, warp::linear_probing<1, 1>, B>
 using multi_configs = ::testing::Types<WARP_MULTI_CONFIGS(host_backend), WARP_MULTI_CONFIGS(cuda_backend)>;
-struct multi_names {
-  template <class C>
-  static std::string GetName(int) {
-    return "u" + std::to_string(8 * sizeof(typename C::key)) + "_u" + std::to_string(8 * sizeof(typename C::value)) + "_" +
-           C::probing::name + "_t" + std::to_string(C::probing::tile_size) + "_b" + std::to_string(C::probing::bucket_size) +
-           "_" + warp::to_string(C::backend);
-  }
-};
-TYPED_TEST_SUITE(MultiValue, multi_configs, multi_names);
+TYPED_TEST_SUITE(MultiValue, multi_configs, container_names);
 
 TYPED_TEST(MultiValue, ZipfRetrieveMatchesUnorderedMultimap) {
   using K = typename TestFixture::K;

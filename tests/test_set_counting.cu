@@ -15,11 +15,7 @@ using namespace warp_test;
 namespace {
 
 template <class K, class P, class B>
-struct set_config {
-  using key = K;
-  using probing = P;
-  static constexpr warp::backend backend = B::value;
-};
+using set_config = container_config<K, void, P, B>;
 
 template <class C>
 class HashSet : public ::testing::Test {
@@ -36,15 +32,7 @@ class HashSet : public ::testing::Test {
   set_config<std::uint32_t, warp::linear_probing<1, 1>, B>, set_config<std::uint64_t, warp::linear_probing<4, 2>, B>, \
       set_config<std::uint32_t, warp::double_hashing<8, 1>, B>, set_config<key128, warp::linear_probing<2, 2>, B>
 using set_configs = ::testing::Types<WARP_SET_CONFIGS(host_backend), WARP_SET_CONFIGS(cuda_backend)>;
-struct set_names {
-  template <class C>
-  static std::string GetName(int) {
-    std::string const key = sizeof(typename C::key) == 16 ? "k128" : "u" + std::to_string(8 * sizeof(typename C::key));
-    return key + "_" + C::probing::name + "_t" + std::to_string(C::probing::tile_size) + "_b" +
-           std::to_string(C::probing::bucket_size) + "_" + warp::to_string(C::backend);
-  }
-};
-TYPED_TEST_SUITE(HashSet, set_configs, set_names);
+TYPED_TEST_SUITE(HashSet, set_configs, container_names);
 
 TYPED_TEST(HashSet, RandomOperationSequencesMatchStdUnorderedSet) {
   using K = typename TestFixture::K;
@@ -178,18 +166,13 @@ TYPED_TEST(HashSet, DeviceRefForEachAndRehash) {
 // ---- counting_map ---------------------------------------------------------------------------------
 
 template <class K, class C, class P, class B>
-struct counting_config {
-  using key = K;
-  using count = C;
-  using probing = P;
-  static constexpr warp::backend backend = B::value;
-};
+using counting_config = container_config<K, C, P, B>;
 
 template <class C>
 class CountingMap : public ::testing::Test {
  protected:
   using K = typename C::key;
-  using N = typename C::count;
+  using N = typename C::value;  // the count type
   using map_t = warp::counting_map<K, N, typename C::probing>;
   void SetUp() override { WARP_SKIP_UNLESS_AVAILABLE(C::backend); }
 
@@ -208,15 +191,7 @@ class CountingMap : public ::testing::Test {
       counting_config<std::uint64_t, std::uint64_t, warp::double_hashing<8, 1>, B>,     \
       counting_config<key128, std::uint32_t, warp::linear_probing<1, 1>, B>
 using counting_configs = ::testing::Types<WARP_COUNTING_CONFIGS(host_backend), WARP_COUNTING_CONFIGS(cuda_backend)>;
-struct counting_names {
-  template <class C>
-  static std::string GetName(int) {
-    std::string const key = sizeof(typename C::key) == 16 ? "k128" : "u" + std::to_string(8 * sizeof(typename C::key));
-    return key + "_c" + std::to_string(8 * sizeof(typename C::count)) + "_" + C::probing::name + "_" +
-           warp::to_string(C::backend);
-  }
-};
-TYPED_TEST_SUITE(CountingMap, counting_configs, counting_names);
+TYPED_TEST_SUITE(CountingMap, counting_configs, container_names);
 
 TYPED_TEST(CountingMap, ZipfCountsMatchACountingUnorderedMap) {
   using K = typename TestFixture::K;

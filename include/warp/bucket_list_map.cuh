@@ -25,6 +25,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -336,7 +337,8 @@ class bucket_list_map
         detail::count_items<1>(ex, capacity(), detail::bucket_plan_fn<lists_type>{lists(), 0});
     std::uint64_t const need_buckets =
         detail::count_items<1>(ex, capacity(), detail::bucket_plan_fn<lists_type>{lists(), 1});
-    reserve(used(0) + need_buckets, used(1) + need_values, stream);
+    auto const carved = used();
+    reserve(carved[0] + need_buckets, carved[1] + need_values, stream);
     detail::buffer<std::uint64_t> start_rank{where(), capacity(), stream}, start_offset{where(), capacity(), stream},
         old_head{where(), capacity(), stream};
     detail::call_placement const place{start_rank.data(), start_offset.data(), old_head.data()};
@@ -404,9 +406,10 @@ class bucket_list_map
       return detail::bucket_retrieve_fn<engine_type, lists_type, decltype(keys), Value>{e, l, keys, offsets, out};
     };
   }
-  std::uint64_t used(int which) const {
-    unsigned long long u = 0;
-    detail::copy_bytes(where(), &u, used_.data() + which, sizeof(u), default_stream());
+  /// Buckets and pool values carved so far (one copy from the backend).
+  std::array<unsigned long long, 2> used() const {
+    std::array<unsigned long long, 2> u{};
+    detail::copy_bytes(where(), u.data(), used_.data(), sizeof(u), default_stream());
     detail::synchronize(where(), default_stream());
     return u;
   }
