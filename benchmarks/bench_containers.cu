@@ -366,7 +366,7 @@ void bench_bloom(benchmark::State& state, warp::backend where, int hashes, bool 
 template <class K, class Probing>
 void register_set(std::string const& key) {
   std::string const scheme = std::string(Probing::name) + "_t" + std::to_string(Probing::tile_size) + "_b" +
-                             std::to_string(Probing::bucket_size);
+                             std::to_string(Probing::slots_per_lane);
   for (auto where : {warp::backend::cuda, warp::backend::host}) {
     for (set_op op : {set_op::insert, set_op::contains_hit, set_op::contains_miss, set_op::erase}) {
       for (double load : {0.5, 0.8, 0.9, 0.95, 0.99}) {

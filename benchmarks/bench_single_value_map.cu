@@ -114,7 +114,7 @@ void bench_map(benchmark::State& state, warp::backend where, op what, double loa
   state.counters["keys"] = static_cast<double>(n);
   state.counters["load"] = static_cast<double>(n) / static_cast<double>(map.capacity());  // actual, after rounding
   state.counters["tile"] = Probing::tile_size;
-  state.counters["bucket"] = Probing::bucket_size;
+  state.counters["slots_per_lane"] = Probing::slots_per_lane;
   add_rate_counters(state, where, static_cast<double>(n));
 }
 
@@ -123,7 +123,7 @@ void register_map(std::string const& type_name) {
   double const loads[] = {0.5, 0.8, 0.9, 0.95, 0.99};
   op const ops[] = {op::insert, op::find_hit, op::find_miss, op::erase, op::apply};
   std::string const scheme = std::string(Probing::name) + "_t" + std::to_string(Probing::tile_size) + "_b" +
-                             std::to_string(Probing::bucket_size);
+                             std::to_string(Probing::slots_per_lane);
   for (warp::backend where : {warp::backend::cuda, warp::backend::host}) {
     for (op o : ops) {
       for (double load : loads) {

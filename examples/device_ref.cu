@@ -9,7 +9,7 @@
 
 using map_t = warp::single_value_map<unsigned long long, float, warp::linear_probing<4, 2>>;
 
-__global__ void build(map_t::ref_type map, unsigned long long n) {
+__global__ void build(map_t::mutable_ref_type map, unsigned long long n) {
   namespace cg = cooperative_groups;
   auto const tile = cg::tiled_partition<map_t::tile_size>(cg::this_thread_block());
   unsigned long long const i = (blockIdx.x * 1ull * blockDim.x + threadIdx.x) / map_t::tile_size;
@@ -28,7 +28,7 @@ int main() {
   }
   unsigned long long const n = 1 << 16;
   map_t map{warp::sizing{n, 0.6}, warp::empty_key{~0ull}, warp::empty_value{-1.0f}, warp::backend::cuda};
-  build<<<static_cast<unsigned>((n * map_t::tile_size + 255) / 256), 256>>>(map.ref(), n);
+  build<<<static_cast<unsigned>((n * map_t::tile_size + 255) / 256), 256>>>(map.mutable_ref(), n);
   float* out = nullptr;
   cudaMalloc(&out, 100 * sizeof(float));
   query<<<1, 128>>>(map.ref(), 100, out);

@@ -17,7 +17,7 @@ int main() {
 
   map_t counts{warp::sizing{50000, 0.7}, warp::empty_key{~0u}, warp::empty_value{0u}};
   std::printf("backend: %s, capacity %zu slots, %zu bytes\n", warp::to_string(counts.where()), counts.capacity(),
-              counts.memory_footprint());
+              counts.memory_bytes());
   std::size_t const distinct = counts.insert_or_apply(ids.begin(), ids.end(), ones.begin(), warp::op::plus{});
   std::printf("counted %zu ids, %zu distinct, size() = %zu, load factor %.2f\n", n, distinct, counts.size(),
               counts.load_factor());

@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
       more = reader.next(chunk, std::size_t{1} << 24);
       while (!chunk.empty()) {
         outcomes.resize(chunk.size());
-        counts.count(chunk.begin(), chunk.end(), outcomes.data());
+        counts.increment(chunk.begin(), chunk.end(), outcomes.data());
         // The occurrences a full map refused: grow it and count exactly those again.
         std::vector<std::uint64_t> refused;
         for (std::size_t i = 0; i < chunk.size(); ++i) {

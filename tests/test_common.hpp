@@ -109,7 +109,7 @@ struct container_names {
     std::string name = type_name<typename C::key>();
     if constexpr (!std::is_void_v<typename C::value>) { name += "_" + type_name<typename C::value>(); }
     return name + "_" + C::probing::name + "_t" + std::to_string(C::probing::tile_size) + "_b" +
-           std::to_string(C::probing::bucket_size) + "_" + warp::to_string(C::backend);
+           std::to_string(C::probing::slots_per_lane) + "_" + warp::to_string(C::backend);
   }
 };
 

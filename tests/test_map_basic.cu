@@ -284,7 +284,7 @@ TYPED_TEST(MapBasic, WithoutErasedSentinelEverythingButEraseWorks) {
   EXPECT_EQ(map.find(keys.data(), keys.data() + 200, found.data()), 200u);
   EXPECT_EQ(found, values);
   EXPECT_THROW(map.erase(keys.begin(), keys.end()), warp::logic_error);
-  EXPECT_GE(map.memory_footprint(), map.capacity() * (sizeof(typename TypeParam::key) + sizeof(V)));
+  EXPECT_GE(map.memory_bytes(), map.capacity() * (sizeof(typename TypeParam::key) + sizeof(V)));
 }
 
 }  // namespace

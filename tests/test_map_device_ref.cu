@@ -4,6 +4,7 @@
 #include "map_configs.hpp"
 
 #include <atomic>
+#include <type_traits>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -22,9 +23,37 @@ map_t make_map(std::size_t capacity, warp::backend b) {
   return map_t{capacity, warp::empty_key{~0ull}, warp::empty_value{~0ull}, warp::erased_key{~0ull - 1}, b};
 }
 
+// What a ref may do is in its type: the lookup ref of map.ref() (also on a const map) has no
+// mutating member, so calling one does not compile; mutable_ref() has them all.
+template <class Ref, class = void>
+struct can_erase : std::false_type {};
+template <class Ref>
+struct can_erase<Ref, std::void_t<decltype(std::declval<Ref const&>().erase(std::uint64_t{}))>> : std::true_type {};
+template <class Ref, class = void>
+struct can_insert : std::false_type {};
+template <class Ref>
+struct can_insert<Ref, std::void_t<decltype(std::declval<Ref const&>().insert(std::uint64_t{}, std::uint64_t{}))>>
+    : std::true_type {};
+static_assert(!can_erase<map_t::ref_type>::value && !can_insert<map_t::ref_type>::value, "lookup refs only look up");
+static_assert(can_erase<map_t::mutable_ref_type>::value && can_insert<map_t::mutable_ref_type>::value);
+static_assert(std::is_same_v<decltype(std::declval<map_t const&>().ref()), map_t::ref_type>);
+static_assert(!can_erase<warp::hash_set<std::uint64_t>::ref_type>::value);
+static_assert(!can_erase<warp::counting_map<std::uint64_t>::ref_type>::value);
+static_assert(std::is_trivially_copyable_v<map_t::ref_type> && std::is_trivially_copyable_v<map_t::mutable_ref_type>);
+
+TEST(MapRefHost, LookupRefSeesWhatTheMutableRefInserted) {
+  auto map = make_map(100, warp::backend::host);
+  map_t const& view = map;
+  auto lookup = view.ref();
+  EXPECT_EQ(map.mutable_ref().insert(5, 50), warp::insert_outcome::inserted);
+  EXPECT_TRUE(lookup.contains(5));
+  EXPECT_EQ(lookup.find(5), 50u);
+  EXPECT_EQ(lookup.find(6), ~0ull);
+}
+
 TEST(MapRefHost, ManyThreadsInsertingTheSameKeysLeaveOneEntryEach) {
   auto map = make_map(10000, warp::backend::host);
-  auto ref = map.ref();
+  auto ref = map.mutable_ref();
   std::atomic<std::size_t> inserted{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
@@ -43,7 +72,7 @@ TEST(MapRefHost, ManyThreadsInsertingTheSameKeysLeaveOneEntryEach) {
 
 TEST(MapRefHost, ConcurrentFindSeesAbsentOrACompleteValue) {
   auto map = make_map(4096, warp::backend::host);
-  auto ref = map.ref();
+  auto ref = map.mutable_ref();
   std::atomic<bool> done{false};
   std::atomic<std::size_t> torn{0}, seen{0};
   std::thread reader([&] {
@@ -78,7 +107,7 @@ TEST(MapRefHost, ConcurrentFindSeesAbsentOrACompleteValue) {
 
 TEST(MapRefHost, ApplyFromManyThreadsSumsExactly) {
   auto map = make_map(1000, warp::backend::host);
-  auto ref = map.ref();
+  auto ref = map.mutable_ref();
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
@@ -105,12 +134,12 @@ TEST(MapCustomHash, SeededXxhash32) {
     EXPECT_EQ(map.insert(keys.begin(), keys.end(), keys.begin()), keys.size()) << warp::to_string(b);
     EXPECT_EQ(map.find(keys.begin(), keys.end(), found.data()), keys.size()) << warp::to_string(b);
     EXPECT_EQ(found, keys) << warp::to_string(b);
-    EXPECT_EQ(map.ref().engine().hash_function().seed, 7u);
+    EXPECT_EQ(map.hash_function().seed, 7u);
   }
 }
 
 #if WARP_CUDA_ENABLED
-__global__ void user_kernel(map_t::ref_type map, std::uint64_t n, unsigned long long* counts) {
+__global__ void user_kernel(map_t::mutable_ref_type map, std::uint64_t n, unsigned long long* counts) {
   namespace cg = cooperative_groups;
   auto const tile = cg::tiled_partition<map_t::tile_size>(cg::this_thread_block());
   std::uint64_t const tile_id = (blockIdx.x * static_cast<std::uint64_t>(blockDim.x) + threadIdx.x) / map_t::tile_size;
@@ -141,7 +170,7 @@ TEST(MapRefDevice, UserKernelWithTileAndScalarCalls) {
   warp::detail::buffer<unsigned long long> counters{warp::backend::cuda, 2, warp::default_stream()};
   ASSERT_EQ(cudaMemset(counters.data(), 0, 2 * sizeof(unsigned long long)), cudaSuccess);
   unsigned const blocks = static_cast<unsigned>((n * map_t::tile_size + 255) / 256);
-  user_kernel<<<blocks, 256>>>(map.ref(), n, counters.data());
+  user_kernel<<<blocks, 256>>>(map.mutable_ref(), n, counters.data());
   check_kernel<<<static_cast<unsigned>((n + 255) / 256), 256>>>(map.ref(), n, counters.data() + 1);
   unsigned long long host[2] = {};
   ASSERT_EQ(cudaMemcpy(host, counters.data(), sizeof(host), cudaMemcpyDeviceToHost), cudaSuccess);

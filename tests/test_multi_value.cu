@@ -223,9 +223,9 @@ TYPED_TEST(MultiValue, DeviceRefInsertsCountsAndRetrieves) {
   typename TestFixture::map_t map{warp::sizing{keys.size(), 0.6}, warp::empty_key<K>{sentinels<K>::empty()}, {}, where};
   auto const d_keys = to_backend(where, keys);
   auto const d_values = to_backend(where, values);
-  using ref_t = typename TestFixture::map_t::ref_type;
+  using ref_t = typename TestFixture::map_t::mutable_ref_type;
   EXPECT_EQ((warp::detail::count_items<ref_t::tile_size>(warp::detail::executor{where, warp::default_stream()}, keys.size(),
-                                                         ref_insert_pairs<ref_t, K, V>{map.ref(), d_keys.data(), d_values.data()})),
+                                                         ref_insert_pairs<ref_t, K, V>{map.mutable_ref(), d_keys.data(), d_values.data()})),
             keys.size());
   EXPECT_EQ(check_keys_through_ref<V>(where, map.ref(), expected, make_key<K>(0x777777ull)), expected.size() + 1);
 }

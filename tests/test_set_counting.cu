@@ -98,7 +98,7 @@ TYPED_TEST(HashSet, OutcomesSentinelsAndFullSet) {
   }
   std::vector<char> found(inserted.size());
   EXPECT_EQ(set.contains(inserted.begin(), inserted.end(), reinterpret_cast<bool*>(found.data())), inserted.size());
-  EXPECT_EQ(set.memory_footprint(), set.capacity() * sizeof(K) + sizeof(std::uint32_t)) << "slots are key-only";
+  EXPECT_EQ(set.memory_bytes(), set.capacity() * sizeof(K) + sizeof(std::uint32_t)) << "slots are key-only";
 }
 
 /// Adds every visited key's low word to a counter on the set's backend.
@@ -136,9 +136,9 @@ TYPED_TEST(HashSet, DeviceRefForEachAndRehash) {
   auto const stream = warp::default_stream();
   warp::detail::buffer<K> device_keys{where, keys.size(), stream};
   warp::detail::copy_bytes(where, device_keys.data(), keys.data(), keys.size() * sizeof(K), stream);
-  using ref_t = typename TestFixture::set_t::ref_type;
+  using ref_t = typename TestFixture::set_t::mutable_ref_type;
   auto const added = warp::detail::count_items<ref_t::tile_size>(warp::detail::executor{where, stream}, keys.size(),
-                                                                  ref_insert<ref_t, K>{set.ref(), device_keys.data()});
+                                                                  ref_insert<ref_t, K>{set.mutable_ref(), device_keys.data()});
   EXPECT_EQ(added, reference.size());
   EXPECT_EQ(set.size(), reference.size());
 
@@ -203,8 +203,8 @@ TYPED_TEST(CountingMap, ZipfCountsMatchACountingUnorderedMap) {
                                      TypeParam::backend};
   // Two halves, so that the second call increments keys the first one created.
   std::size_t const half = input.size() / 2;
-  std::size_t const created = counts.count(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(half)) +
-                              counts.count(input.begin() + static_cast<std::ptrdiff_t>(half), input.end());
+  std::size_t const created = counts.increment(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(half)) +
+                              counts.increment(input.begin() + static_cast<std::ptrdiff_t>(half), input.end());
   EXPECT_EQ(created, reference.size());
   EXPECT_EQ(counts.size(), reference.size());
   EXPECT_TRUE(counts.status().ok());
@@ -215,7 +215,7 @@ TYPED_TEST(CountingMap, ZipfCountsMatchACountingUnorderedMap) {
   keys.push_back(make_key<K>(0xabcdef12345ull));  // never seen: count 0
   expected.push_back(0);
   std::vector<N> got(keys.size());
-  EXPECT_EQ(counts.counts(keys.begin(), keys.end(), got.data()), reference.size());
+  EXPECT_EQ(counts.count(keys.begin(), keys.end(), got.data()), reference.size());
   EXPECT_EQ(got, expected);
   EXPECT_GE(reference.at(make_key<K>(0xfeedull)), N{100000}) << "the input has a key of multiplicity 10^5";
 
@@ -240,20 +240,20 @@ TYPED_TEST(CountingMap, SaturationClampsAndWeightedAdds) {
                                      TypeParam::backend};
   std::vector<K> input(50000, make_key<K>(5));
   for (std::uint64_t i = 0; i < 700; ++i) { input.push_back(make_key<K>(100 + i % 7)); }
-  counts.count(input.begin(), input.end());
+  counts.increment(input.begin(), input.end());
   std::vector<K> const keys{make_key<K>(5), make_key<K>(100), make_key<K>(106)};
   std::vector<N> got(keys.size());
-  counts.counts(keys.begin(), keys.end(), got.data());
+  counts.count(keys.begin(), keys.end(), got.data());
   EXPECT_EQ(got, (std::vector<N>{1000, 100, 100}));
 
   std::vector<N> const amounts{5000, 950, 1};
   counts.add(keys.begin(), keys.end(), amounts.begin());
-  counts.counts(keys.begin(), keys.end(), got.data());
+  counts.count(keys.begin(), keys.end(), got.data());
   EXPECT_EQ(got, (std::vector<N>{1000, 1000, 101})) << "adds clamp at the limit";
   std::vector<K> const fresh{make_key<K>(9999)};
   std::vector<N> const big{123456};
   counts.add(fresh.begin(), fresh.end(), big.begin());
-  counts.counts(fresh.begin(), fresh.end(), got.data());
+  counts.count(fresh.begin(), fresh.end(), got.data());
   EXPECT_EQ(got[0], N{1000}) << "a new key's first amount is clamped too";
   EXPECT_THROW((typename TestFixture::map_t{16, warp::empty_key<K>{sentinels<K>::empty()}, warp::max_count<N>{N{0}},
                                             TypeParam::backend}),
@@ -281,9 +281,9 @@ TYPED_TEST(CountingMap, DeviceRefIncrementsAndFullMapKeepsCounts) {
   auto const stream = warp::default_stream();
   warp::detail::buffer<K> device_keys{where, input.size(), stream};
   warp::detail::copy_bytes(where, device_keys.data(), input.data(), input.size() * sizeof(K), stream);
-  using ref_t = typename TestFixture::map_t::ref_type;
+  using ref_t = typename TestFixture::map_t::mutable_ref_type;
   auto const refused = warp::detail::count_items<ref_t::tile_size>(warp::detail::executor{where, stream}, input.size(),
-                                                                    ref_increment<ref_t, K>{counts.ref(), device_keys.data()});
+                                                                    ref_increment<ref_t, K>{counts.mutable_ref(), device_keys.data()});
   EXPECT_EQ(refused, 0u);
   std::vector<K> keys(counts.size());
   std::vector<N> got(keys.size());
@@ -295,7 +295,7 @@ TYPED_TEST(CountingMap, DeviceRefIncrementsAndFullMapKeepsCounts) {
   // reported per occurrence and in the status.
   typename TestFixture::map_t small{64, warp::empty_key<K>{sentinels<K>::empty()}, where};
   std::vector<warp::insert_outcome> outcomes(input.size());
-  small.count(input.begin(), input.end(), outcomes.data());
+  small.increment(input.begin(), input.end(), outcomes.data());
   EXPECT_TRUE(small.status().no_room());
   std::unordered_map<K, N, std_hash> counted;
   for (std::size_t i = 0; i < input.size(); ++i) {

@@ -25,14 +25,14 @@
 
 #include <cuda/stream_ref>
 
-#include <warp/bloom/block_pattern.cuh>
-#include <warp/bloom/bloom_filter_ref.cuh>
+#include <warp/detail/bloom_filter/block_pattern.cuh>
+#include <warp/bloom_filter_ref.cuh>
 #include <warp/core/backend.cuh>
 #include <warp/core/error.cuh>
-#include <warp/core/executor.cuh>
-#include <warp/core/memory.cuh>
+#include <warp/detail/executor.cuh>
+#include <warp/detail/memory.cuh>
 #include <warp/hash/hash.cuh>
-#include <warp/open_addressing/bulk_driver.cuh>
+#include <warp/detail/bulk/driver.cuh>
 #include <warp/single_value_map.cuh>
 
 namespace warp {
@@ -329,7 +329,7 @@ class bloom_filter {
   [[nodiscard]] std::size_t num_blocks() const noexcept { return num_blocks_; }
   [[nodiscard]] int hashes() const noexcept { return hashes_; }
   [[nodiscard]] backend where() const noexcept { return backend_; }
-  [[nodiscard]] std::size_t memory_footprint() const noexcept { return num_words() * sizeof(std::uint64_t); }
+  [[nodiscard]] std::size_t memory_bytes() const noexcept { return num_words() * sizeof(std::uint64_t); }
   /// The false-positive rate this filter is predicted to have once `keys` distinct keys are in it.
   [[nodiscard]] double predicted_false_positive_rate(std::size_t keys) const {
     return bloom::predicted_false_positive_rate(num_blocks_, pattern::block_bits, hashes_, keys);

@@ -1,12 +1,14 @@
 // warp/counting_map.cuh: counts occurrences of keys (k-mers, features, items), on the GPU or the
-// host. A single_value_map<Key, Count> driven by insert_or_apply: each occurrence adds 1 with one
-// hardware atomic add, or, with a saturation limit, a compare-and-swap that clamps at the limit.
-// An absent key has count 0.
+// host. On the owning open-addressing table with Count values, driven by insert_or_apply: each
+// occurrence adds 1 with one hardware atomic add, or, with a saturation limit, a compare-and-swap
+// that clamps at the limit. An absent key has count 0. A stored key is always found, whatever its
+// count (a key added with amount 0 has count 0 and is present).
 //
 //   warp::counting_map<std::uint64_t> counts{warp::sizing{distinct, 0.8}, warp::empty_key{~0ull}};
-//   counts.count(kmers, kmers + n);                         // every occurrence increments
+//   counts.increment(kmers, kmers + n);                     // every occurrence adds 1
+//   counts.count(queries, queries + q, out);                // looks up (never mutates)
 //   std::size_t frequent = counts.count_at_least(10);
-//   counts.retrieve_at_least(10, keys_out, counts_out);     // keys seen at least 10 times
+//   counts.retrieve_at_least(10, keys_out, counts_out, capacity);   // keys seen at least 10 times
 #pragma once
 
 #include <cstddef>
@@ -17,19 +19,16 @@
 
 #include <cuda/stream_ref>
 
-#include <warp/core/iterators.cuh>
 #include <warp/core/functional.cuh>
+#include <warp/core/memory_resource.cuh>
+#include <warp/core/sentinels.cuh>
 #include <warp/counting_map_ref.cuh>
-#include <warp/single_value_map.cuh>
+#include <warp/detail/iterators.cuh>
+#include <warp/detail/open_addressing/table.cuh>
+#include <warp/detail/open_addressing/table_members.cuh>
+#include <warp/probing.cuh>
 
 namespace warp {
-
-/// The largest count a counting_map stores; counts stop there instead of wrapping around.
-template <class Count>
-struct max_count {
-  explicit constexpr max_count(Count v) : value(v) {}
-  Count value;
-};
 
 namespace detail {
 template <class Key, class Count>
@@ -58,99 +57,165 @@ struct clamp_iterator {
 }  // namespace detail
 
 template <class Key, class Count = std::uint32_t, class Probing = linear_probing<4, 2>>
-class counting_map {
+class counting_map : public detail::table_members<counting_map<Key, Count, Probing>> {
   static_assert(std::is_arithmetic_v<Count> && (sizeof(Count) == 4 || sizeof(Count) == 8),
                 "counts must be 4- or 8-byte arithmetic types");
-  using table_type = single_value_map<Key, Count, Probing>;
+  using table_type = detail::open_addressing_table<Key, Count, Probing>;
 
  public:
   using key_type = Key;
   using count_type = Count;
+  using probing_scheme = Probing;
   using ref_type = counting_map_ref<Key, Count, Probing>;
+  using mutable_ref_type = counting_map_mutable_ref<Key, Count, Probing>;
   using hasher = typename table_type::hasher;
   static constexpr int tile_size = Probing::tile_size;
 
-  /// Counts wrap around at the type's maximum unless a max_count is given.
+  /// Counts wrap around at the type's maximum unless a max_count is given; erase needs an erased_key.
   counting_map(std::size_t capacity, empty_key<Key> empty, backend where = default_backend(),
-               cuda::stream_ref stream = default_stream(), hasher h = {})
-      : table_{capacity, empty, zero(), where, stream, h} {}
+               cuda::stream_ref stream = default_stream(), hasher h = {}, memory_resource* memory = nullptr)
+      : table_{capacity, empty.value, Count{0}, empty.value, false, where, stream, h, memory} {}
   counting_map(std::size_t capacity, empty_key<Key> empty, max_count<Count> limit, backend where = default_backend(),
-               cuda::stream_ref stream = default_stream(), hasher h = {})
-      : table_{capacity, empty, zero(), where, stream, h}, limit_{checked(limit)}, saturating_{true} {}
+               cuda::stream_ref stream = default_stream(), hasher h = {}, memory_resource* memory = nullptr)
+      : table_{capacity, empty.value, Count{0}, empty.value, false, where, stream, h, memory},
+        limit_{checked(limit)},
+        saturating_{true} {}
+  counting_map(std::size_t capacity, empty_key<Key> empty, erased_key<Key> erased, backend where = default_backend(),
+               cuda::stream_ref stream = default_stream(), hasher h = {}, memory_resource* memory = nullptr)
+      : table_{capacity, empty.value, Count{0}, erased.value, true, where, stream, h, memory} {}
+  counting_map(std::size_t capacity, empty_key<Key> empty, erased_key<Key> erased, max_count<Count> limit,
+               backend where = default_backend(), cuda::stream_ref stream = default_stream(), hasher h = {},
+               memory_resource* memory = nullptr)
+      : table_{capacity, empty.value, Count{0}, erased.value, true, where, stream, h, memory},
+        limit_{checked(limit)},
+        saturating_{true} {}
   counting_map(sizing s, empty_key<Key> empty, backend where = default_backend(), cuda::stream_ref stream = default_stream(),
-               hasher h = {})
-      : table_{s, empty, zero(), where, stream, h} {}
+               hasher h = {}, memory_resource* memory = nullptr)
+      : counting_map(detail::capacity_for(s), empty, where, stream, h, memory) {}
   counting_map(sizing s, empty_key<Key> empty, max_count<Count> limit, backend where = default_backend(),
-               cuda::stream_ref stream = default_stream(), hasher h = {})
-      : table_{s, empty, zero(), where, stream, h}, limit_{checked(limit)}, saturating_{true} {}
+               cuda::stream_ref stream = default_stream(), hasher h = {}, memory_resource* memory = nullptr)
+      : counting_map(detail::capacity_for(s), empty, limit, where, stream, h, memory) {}
+  counting_map(sizing s, empty_key<Key> empty, erased_key<Key> erased, backend where = default_backend(),
+               cuda::stream_ref stream = default_stream(), hasher h = {}, memory_resource* memory = nullptr)
+      : counting_map(detail::capacity_for(s), empty, erased, where, stream, h, memory) {}
+  counting_map(sizing s, empty_key<Key> empty, erased_key<Key> erased, max_count<Count> limit,
+               backend where = default_backend(), cuda::stream_ref stream = default_stream(), hasher h = {},
+               memory_resource* memory = nullptr)
+      : counting_map(detail::capacity_for(s), empty, erased, limit, where, stream, h, memory) {}
+
+  // ---- counting (mutates) ----------------------------------------------------------------------
 
   /// Adds 1 per occurrence of each key. Returns how many keys were new to the map; `outcomes`
   /// (optional) receives each key's insert_outcome (no_room: that occurrence was not counted).
   template <class KeyIt>
-  std::size_t count(KeyIt first, KeyIt last, insert_outcome* outcomes = nullptr, cuda::stream_ref stream = default_stream()) {
+  std::size_t increment(KeyIt first, KeyIt last, insert_outcome* outcomes = nullptr,
+                        cuda::stream_ref stream = default_stream()) {
     return add(first, last, detail::constant_iterator<Count>{Count{1}}, outcomes, stream);
   }
+  /// `inserted` (optional, host or device memory): receives the number of new keys, stream-ordered.
   template <class KeyIt>
-  void count_async(KeyIt first, KeyIt last, insert_outcome* outcomes = nullptr, cuda::stream_ref stream = default_stream()) {
-    add_async(first, last, detail::constant_iterator<Count>{Count{1}}, outcomes, stream);
+  void increment_async(KeyIt first, KeyIt last, insert_outcome* outcomes = nullptr,
+                       cuda::stream_ref stream = default_stream(), std::uint64_t* inserted = nullptr) {
+    add_async(first, last, detail::constant_iterator<Count>{Count{1}}, outcomes, stream, inserted);
   }
 
   /// Adds amounts[i] to the count of key i (weighted counting).
   template <class KeyIt, class CountIt>
   std::size_t add(KeyIt first, KeyIt last, CountIt amounts, insert_outcome* outcomes = nullptr,
                   cuda::stream_ref stream = default_stream()) {
-    return accumulate(first, last, amounts, outcomes, detail::completion::wait, stream);
+    auto const scope = table_.activate();
+    return accumulate(first, last, amounts, outcomes, detail::completion::wait, stream, {});
   }
   template <class KeyIt, class CountIt>
   void add_async(KeyIt first, KeyIt last, CountIt amounts, insert_outcome* outcomes = nullptr,
-                 cuda::stream_ref stream = default_stream()) {
-    accumulate(first, last, amounts, outcomes, detail::completion::enqueue, stream);
+                 cuda::stream_ref stream = default_stream(), std::uint64_t* inserted = nullptr) {
+    auto const scope = table_.activate();
+    accumulate(first, last, amounts, outcomes, detail::completion::enqueue, stream, detail::count_sink{inserted});
   }
+
+  /// Erases the keys (their counts are forgotten); needs an erased_key. Returns how many were erased.
+  template <class KeyIt>
+  std::size_t erase(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
+    auto const scope = table_.activate();
+    return table_.erase(first, last, detail::completion::wait, stream);
+  }
+  template <class KeyIt>
+  void erase_async(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream(), std::uint64_t* erased = nullptr) {
+    auto const scope = table_.activate();
+    table_.erase(first, last, detail::completion::enqueue, stream, detail::count_sink{erased});
+  }
+
+  // ---- lookups (never mutate) ------------------------------------------------------------------
 
   /// out[i] = the count of key i (0 when never seen). Returns how many keys were present.
   template <class KeyIt>
-  std::size_t counts(KeyIt first, KeyIt last, Count* out, cuda::stream_ref stream = default_stream()) const {
-    return table_.find(first, last, out, stream);
+  std::size_t count(KeyIt first, KeyIt last, Count* out, cuda::stream_ref stream = default_stream()) const {
+    auto const scope = table_.activate();
+    return table_.find(first, last, out, detail::completion::wait, stream);
   }
   template <class KeyIt>
-  void counts_async(KeyIt first, KeyIt last, Count* out, cuda::stream_ref stream = default_stream()) const {
-    table_.find_async(first, last, out, stream);
+  void count_async(KeyIt first, KeyIt last, Count* out, cuda::stream_ref stream = default_stream(),
+                   std::uint64_t* found = nullptr) const {
+    auto const scope = table_.activate();
+    table_.find(first, last, out, detail::completion::enqueue, stream, detail::count_sink{found});
   }
 
   /// Number of distinct keys seen at least `k` times.
   [[nodiscard]] std::size_t count_at_least(Count k, cuda::stream_ref stream = default_stream()) const {
+    auto const scope = table_.activate();
     return table_.count_if(detail::count_at_least<Key, Count>{k}, stream);
   }
   /// Writes the keys seen at least `k` times and their counts (in no particular order; counts_out
-  /// may be null). The outputs must hold count_at_least(k) entries. Returns the number written.
-  std::size_t retrieve_at_least(Count k, Key* keys_out, Count* counts_out, cuda::stream_ref stream = default_stream()) const {
-    return table_.retrieve_if(detail::count_at_least<Key, Count>{k}, keys_out, counts_out, stream);
+  /// may be null). The outputs hold `capacity` entries (checked first). Returns the number written.
+  std::size_t retrieve_at_least(Count k, Key* keys_out, Count* counts_out, std::size_t capacity,
+                                cuda::stream_ref stream = default_stream()) const {
+    auto const scope = table_.activate();
+    return table_.retrieve_if("retrieve_at_least", detail::count_at_least<Key, Count>{k}, keys_out, counts_out, capacity,
+                              stream);
   }
-  /// Every (key, count) pair; the outputs must hold size() entries.
+  /// Unchecked form: the outputs must hold count_at_least(k) entries.
+  std::size_t retrieve_at_least(Count k, Key* keys_out, Count* counts_out, cuda::stream_ref stream = default_stream()) const {
+    return retrieve_at_least(k, keys_out, counts_out, ~std::size_t{0}, stream);
+  }
+  /// Every (key, count) pair; the outputs hold `capacity` entries (checked first).
+  std::size_t retrieve_all(Key* keys_out, Count* counts_out, std::size_t capacity,
+                           cuda::stream_ref stream = default_stream()) const {
+    auto const scope = table_.activate();
+    return table_.retrieve_if("retrieve_all", detail::keep_all{}, keys_out, counts_out, capacity, stream);
+  }
+  /// Unchecked form: the outputs must hold size() entries.
   std::size_t retrieve_all(Key* keys_out, Count* counts_out, cuda::stream_ref stream = default_stream()) const {
-    return table_.retrieve_all(keys_out, counts_out, stream);
+    return retrieve_all(keys_out, counts_out, ~std::size_t{0}, stream);
+  }
+  /// Calls f(key, count) for every key, concurrently on the map's backend (see single_value_map::for_each).
+  template <class F>
+  std::size_t for_each(F f, cuda::stream_ref stream = default_stream()) const {
+    auto const scope = table_.activate();
+    return table_.for_each(f, stream);
   }
 
-  /// Number of distinct keys.
-  [[nodiscard]] std::size_t size(cuda::stream_ref stream = default_stream()) const { return table_.size(stream); }
-  [[nodiscard]] bool empty(cuda::stream_ref stream = default_stream()) const { return table_.empty(stream); }
-  void clear(cuda::stream_ref stream = default_stream()) { table_.clear(stream); }
-  void clear_async(cuda::stream_ref stream = default_stream()) { table_.clear_async(stream); }
-  void rehash(std::size_t new_capacity, cuda::stream_ref stream = default_stream()) { table_.rehash(new_capacity, stream); }
-  [[nodiscard]] table_status status(cuda::stream_ref stream = default_stream()) const { return table_.status(stream); }
-  void clear_status(cuda::stream_ref stream = default_stream()) { table_.clear_status(stream); }
-  [[nodiscard]] std::size_t capacity() const noexcept { return table_.capacity(); }
-  [[nodiscard]] double load_factor(cuda::stream_ref stream = default_stream()) const { return table_.load_factor(stream); }
-  [[nodiscard]] std::size_t memory_footprint() const noexcept { return table_.memory_footprint(); }
-  [[nodiscard]] backend where() const noexcept { return table_.where(); }
+  [[nodiscard]] std::size_t tombstones(cuda::stream_ref stream = default_stream()) const {
+    auto const scope = table_.activate();
+    return table_.tombstones(stream);
+  }
+  /// Moves every (key, count) into a new table of at least `new_capacity` slots.
+  void rehash(std::size_t new_capacity, cuda::stream_ref stream = default_stream()) {
+    auto const scope = table_.activate();
+    table_.rehash(new_capacity, detail::merge_duplicates{}, stream);
+  }
+  void rehash(cuda::stream_ref stream = default_stream()) { rehash(this->capacity(), stream); }
+
   /// The saturation limit (the type's maximum when counts wrap around).
   [[nodiscard]] Count limit() const noexcept { return limit_; }
   [[nodiscard]] bool saturating() const noexcept { return saturating_; }
+  [[nodiscard]] Key empty_key_sentinel() const noexcept { return table_.engine().empty_key(); }
 
-  [[nodiscard]] ref_type ref() const noexcept { return ref_type{table_.ref(), limit_, saturating_}; }
+  [[nodiscard]] ref_type ref() const noexcept { return ref_type{table_.engine()}; }
+  [[nodiscard]] mutable_ref_type mutable_ref() noexcept { return mutable_ref_type{table_.engine(), limit_, saturating_}; }
 
  private:
-  static empty_value<Count> zero() noexcept { return empty_value<Count>{Count{0}}; }
+  friend class detail::table_members<counting_map>;
+
   static Count checked(max_count<Count> limit) {
     if (!(limit.value >= Count{1})) { throw invalid_argument("max_count must be at least 1, got " + std::to_string(limit.value)); }
     return limit.value;
@@ -158,18 +223,17 @@ class counting_map {
 
   template <class KeyIt, class CountIt>
   std::size_t accumulate(KeyIt first, KeyIt last, CountIt amounts, insert_outcome* outcomes, detail::completion mode,
-                         cuda::stream_ref stream) {
-    auto run = [&](auto values, auto op) -> std::size_t {
-      if (mode == detail::completion::wait) { return table_.insert_or_apply(first, last, values, op, outcomes, stream); }
-      table_.insert_or_apply_async(first, last, values, op, outcomes, stream);
-      return 0;
-    };
-    if (!saturating_) { return run(amounts, op::plus{}); }
+                         cuda::stream_ref stream, detail::count_sink sink) {
+    if (!saturating_) {
+      return table_.upsert("add", first, last, amounts, outcomes, detail::apply_op<op::plus>{}, mode, stream, sink);
+    }
     // Stage the amounts where the backend reads them, then clamp on the fly. The staging buffer is
     // freed stream-ordered, after the kernel that reads it.
     std::size_t const n = detail::checked_distance(first, last);
-    auto staged = detail::make_input(where(), amounts, n, "add: amounts", stream);
-    return run(detail::clamp_iterator<decltype(staged.get()), Count>{staged.get(), limit_}, op::saturating_plus<Count>{limit_});
+    auto staged = detail::make_input(table_.on(stream), amounts, n, "add: amounts");
+    return table_.upsert("add", first, last, detail::clamp_iterator<decltype(staged.get()), Count>{staged.get(), limit_},
+                         outcomes, detail::apply_op<op::saturating_plus<Count>>{op::saturating_plus<Count>{limit_}}, mode,
+                         stream, sink);
   }
 
   table_type table_;

@@ -1,8 +1,8 @@
 // warp/hash_set.cuh: an owning hash set of 4-, 8- or 16-byte keys, on the GPU or the host.
 //
-// The same table as single_value_map, with key-only slots (a u32 set stores 4 bytes per slot): it
-// is a single_value_map<Key, no_value> underneath, so the engine, the bulk paths, rehash, the
-// status and the error model are the map's.
+// Key-only slots (a u32 set stores 4 bytes per slot) on the same owning table, engine, bulk paths,
+// rehash, status and error model as single_value_map. Calls without `_async` wait for their work;
+// `_async` calls only enqueue it on `stream`.
 //
 //   warp::hash_set<std::uint64_t> set{warp::sizing{n, 0.8}, warp::empty_key{~0ull}, warp::erased_key{~0ull - 1}};
 //   std::size_t added = set.insert(keys, keys + n);   // host or device arrays, or iterators
@@ -10,17 +10,22 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include <cuda/stream_ref>
 
-#include <warp/core/iterators.cuh>
+#include <warp/core/memory_resource.cuh>
+#include <warp/core/sentinels.cuh>
+#include <warp/detail/iterators.cuh>
+#include <warp/detail/open_addressing/table.cuh>
+#include <warp/detail/open_addressing/table_members.cuh>
 #include <warp/hash_set_ref.cuh>
-#include <warp/single_value_map.cuh>
+#include <warp/probing.cuh>
 
 namespace warp {
 
 namespace detail {
-/// Adapts a user's f(key) to the map's f(key, value) (kernel arguments cannot be private types).
+/// Adapts a user's f(key) to the table's f(key, value) (kernel arguments cannot be private types).
 template <class Key, class F>
 struct key_visitor {
   F f;
@@ -29,97 +34,118 @@ struct key_visitor {
 }  // namespace detail
 
 template <class Key, class Probing = linear_probing<4, 2>>
-class hash_set {
-  using table_type = single_value_map<Key, detail::no_value, Probing>;
+class hash_set : public detail::table_members<hash_set<Key, Probing>> {
+  using table_type = detail::open_addressing_table<Key, detail::no_value, Probing>;
 
  public:
   using key_type = Key;
   using value_type = Key;
   using probing_scheme = Probing;
   using ref_type = hash_set_ref<Key, Probing>;
+  using mutable_ref_type = hash_set_mutable_ref<Key, Probing>;
   using hasher = typename table_type::hasher;
   static constexpr int tile_size = Probing::tile_size;
 
   /// A set with room for at least `capacity` keys. Without an erased_key it supports everything
-  /// but erase.
+  /// but erase. `memory`: see core/memory_resource.cuh.
   hash_set(std::size_t capacity, empty_key<Key> empty, backend where = default_backend(),
-           cuda::stream_ref stream = default_stream(), hasher h = {})
-      : table_{capacity, empty, none(), where, stream, h} {}
+           cuda::stream_ref stream = default_stream(), hasher h = {}, memory_resource* memory = nullptr)
+      : table_{capacity, empty.value, {}, empty.value, false, where, stream, h, memory} {}
   hash_set(std::size_t capacity, empty_key<Key> empty, erased_key<Key> erased, backend where = default_backend(),
-           cuda::stream_ref stream = default_stream(), hasher h = {})
-      : table_{capacity, empty, none(), erased, where, stream, h} {}
+           cuda::stream_ref stream = default_stream(), hasher h = {}, memory_resource* memory = nullptr)
+      : table_{capacity, empty.value, {}, erased.value, true, where, stream, h, memory} {}
   hash_set(sizing s, empty_key<Key> empty, backend where = default_backend(), cuda::stream_ref stream = default_stream(),
-           hasher h = {})
-      : table_{s, empty, none(), where, stream, h} {}
+           hasher h = {}, memory_resource* memory = nullptr)
+      : hash_set(detail::capacity_for(s), empty, where, stream, h, memory) {}
   hash_set(sizing s, empty_key<Key> empty, erased_key<Key> erased, backend where = default_backend(),
-           cuda::stream_ref stream = default_stream(), hasher h = {})
-      : table_{s, empty, none(), erased, where, stream, h} {}
+           cuda::stream_ref stream = default_stream(), hasher h = {}, memory_resource* memory = nullptr)
+      : hash_set(detail::capacity_for(s), empty, erased, where, stream, h, memory) {}
 
   /// Inserts the keys not present yet; returns how many were new. `outcomes` (optional, last -
-  /// first entries) receives each key's insert_outcome.
+  /// first entries) receives each key's insert_outcome; of duplicates within one call exactly one
+  /// reports inserted (which one is unspecified).
   template <class KeyIt>
   std::size_t insert(KeyIt first, KeyIt last, insert_outcome* outcomes = nullptr,
                      cuda::stream_ref stream = default_stream()) {
-    return table_.insert(first, last, nothing(), outcomes, stream);
+    auto const scope = table_.activate();
+    return table_.upsert("insert", first, last, nothing(), outcomes, detail::keep_existing{}, detail::completion::wait,
+                         stream);
   }
+  /// `inserted` (optional, host or device memory): receives the number of new keys, stream-ordered.
   template <class KeyIt>
-  void insert_async(KeyIt first, KeyIt last, insert_outcome* outcomes = nullptr, cuda::stream_ref stream = default_stream()) {
-    table_.insert_async(first, last, nothing(), outcomes, stream);
+  void insert_async(KeyIt first, KeyIt last, insert_outcome* outcomes = nullptr, cuda::stream_ref stream = default_stream(),
+                    std::uint64_t* inserted = nullptr) {
+    auto const scope = table_.activate();
+    table_.upsert("insert", first, last, nothing(), outcomes, detail::keep_existing{}, detail::completion::enqueue, stream,
+                  detail::count_sink{inserted});
   }
 
   /// out[i] = whether key i is in the set. Returns how many were.
   template <class KeyIt>
   std::size_t contains(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
-    return table_.contains(first, last, out, stream);
+    auto const scope = table_.activate();
+    return table_.contains(first, last, out, detail::completion::wait, stream);
   }
   template <class KeyIt>
-  void contains_async(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
-    table_.contains_async(first, last, out, stream);
+  void contains_async(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream(),
+                      std::uint64_t* found = nullptr) const {
+    auto const scope = table_.activate();
+    table_.contains(first, last, out, detail::completion::enqueue, stream, detail::count_sink{found});
   }
 
   /// Erases the given keys (absent ones are ignored); returns how many were erased. Tombstones are
   /// cleaned by an automatic rehash as in single_value_map::erase.
   template <class KeyIt>
   std::size_t erase(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
-    return table_.erase(first, last, stream);
+    auto const scope = table_.activate();
+    return table_.erase(first, last, detail::completion::wait, stream);
   }
   template <class KeyIt>
-  void erase_async(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
-    table_.erase_async(first, last, stream);
+  void erase_async(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream(), std::uint64_t* erased = nullptr) {
+    auto const scope = table_.activate();
+    table_.erase(first, last, detail::completion::enqueue, stream, detail::count_sink{erased});
   }
 
-  [[nodiscard]] std::size_t size(cuda::stream_ref stream = default_stream()) const { return table_.size(stream); }
-  [[nodiscard]] bool empty(cuda::stream_ref stream = default_stream()) const { return table_.empty(stream); }
-  [[nodiscard]] std::size_t tombstones(cuda::stream_ref stream = default_stream()) const { return table_.tombstones(stream); }
-  void clear(cuda::stream_ref stream = default_stream()) { table_.clear(stream); }
-  void clear_async(cuda::stream_ref stream = default_stream()) { table_.clear_async(stream); }
+  [[nodiscard]] std::size_t tombstones(cuda::stream_ref stream = default_stream()) const {
+    auto const scope = table_.activate();
+    return table_.tombstones(stream);
+  }
 
-  /// Copies every key (in no particular order) to `out`, which must hold size() entries.
+  /// Copies every key (in no particular order) to `out`, which holds `capacity` entries (checked
+  /// first). Returns the number written.
+  std::size_t retrieve_all(Key* out, std::size_t capacity, cuda::stream_ref stream = default_stream()) const {
+    auto const scope = table_.activate();
+    return table_.retrieve_if("retrieve_all", detail::keep_all{}, out, nullptr, capacity, stream);
+  }
+  /// Unchecked form: `out` must hold size() entries.
   std::size_t retrieve_all(Key* out, cuda::stream_ref stream = default_stream()) const {
-    return table_.retrieve_all(out, nullptr, stream);
+    return retrieve_all(out, ~std::size_t{0}, stream);
   }
-  /// Calls f(key) for every key, on the set's backend. Returns the number of keys visited.
+  /// Calls f(key) for every key, on the set's backend and concurrently from its threads (see
+  /// single_value_map::for_each). Returns the number of keys visited.
   template <class F>
   std::size_t for_each(F f, cuda::stream_ref stream = default_stream()) const {
+    auto const scope = table_.activate();
     return table_.for_each(detail::key_visitor<Key, F>{f}, stream);
   }
 
-  void rehash(std::size_t new_capacity, cuda::stream_ref stream = default_stream()) { table_.rehash(new_capacity, stream); }
-  void rehash(cuda::stream_ref stream = default_stream()) { table_.rehash(stream); }
+  void rehash(std::size_t new_capacity, cuda::stream_ref stream = default_stream()) {
+    auto const scope = table_.activate();
+    table_.rehash(new_capacity, detail::merge_duplicates{}, stream);
+  }
+  void rehash(cuda::stream_ref stream = default_stream()) { rehash(this->capacity(), stream); }
 
-  [[nodiscard]] table_status status(cuda::stream_ref stream = default_stream()) const { return table_.status(stream); }
-  void clear_status(cuda::stream_ref stream = default_stream()) { table_.clear_status(stream); }
-  [[nodiscard]] std::size_t capacity() const noexcept { return table_.capacity(); }
-  [[nodiscard]] double load_factor(cuda::stream_ref stream = default_stream()) const { return table_.load_factor(stream); }
-  [[nodiscard]] std::size_t memory_footprint() const noexcept { return table_.memory_footprint(); }
-  [[nodiscard]] backend where() const noexcept { return table_.where(); }
-  [[nodiscard]] Key empty_key_sentinel() const noexcept { return table_.empty_key_sentinel(); }
-  [[nodiscard]] Key erased_key_sentinel() const { return table_.erased_key_sentinel(); }
+  [[nodiscard]] Key empty_key_sentinel() const noexcept { return table_.engine().empty_key(); }
+  [[nodiscard]] Key erased_key_sentinel() const {
+    if (!table_.has_erased()) { throw logic_error("this set was constructed without an erased_key sentinel"); }
+    return table_.engine().erased_key();
+  }
 
-  [[nodiscard]] ref_type ref() const noexcept { return ref_type{table_.ref()}; }
+  [[nodiscard]] ref_type ref() const noexcept { return ref_type{table_.engine()}; }
+  [[nodiscard]] mutable_ref_type mutable_ref() noexcept { return mutable_ref_type{table_.engine()}; }
 
  private:
-  static empty_value<detail::no_value> none() noexcept { return empty_value<detail::no_value>{detail::no_value{}}; }
+  friend class detail::table_members<hash_set>;
   static detail::constant_iterator<detail::no_value> nothing() noexcept { return {}; }
 
   table_type table_;

@@ -7,7 +7,7 @@
 #include <warp/core/outcome.cuh>
 #include <warp/core/sentinels.cuh>
 #include <warp/hash/hash.cuh>
-#include <warp/open_addressing/probing.cuh>
+#include <warp/probing.cuh>
 #include <warp/bloom_filter.cuh>
 #include <warp/bucket_list_map.cuh>
 #include <warp/counting_map.cuh>

@@ -25,8 +25,8 @@
 #include <cuda/stream_ref>
 
 #include <warp/core/backend.cuh>
-#include <warp/core/executor.cuh>
-#include <warp/core/memory.cuh>
+#include <warp/detail/executor.cuh>
+#include <warp/detail/memory.cuh>
 #include <warp/encoding/grid_config.cuh>
 #include <warp/encoding/grid_math.cuh>
 #include <warp/encoding/rotation.cuh>

@@ -1,4 +1,4 @@
-// warp/bloom/block_pattern.cuh: which bits of which block a key sets, and the false-positive rate
+// warp/detail/bloom_filter/block_pattern.cuh: which bits of which block a key sets, and the false-positive rate
 // that pattern predicts.
 //
 // A blocked Bloom filter keeps every key's k bits inside one block of BlockBytes (32: one memory

@@ -1,4 +1,4 @@
-// warp/open_addressing/slot.cuh: how a (key, value) pair is laid out in a slot, and which
+// warp/detail/open_addressing/slot.cuh: how a (key, value) pair is laid out in a slot, and which
 // compare-and-swap strategy updates it.
 //
 // - packed: the whole slot is 8 or 16 bytes and is replaced by one 64- or 128-bit CAS, so a key and
@@ -15,7 +15,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include <warp/core/atomic.cuh>
+#include <warp/detail/atomic.cuh>
 #include <warp/core/config.cuh>
 
 namespace warp::detail {
@@ -129,8 +129,8 @@ WARP_HD WARP_FORCEINLINE slot<Key, Value> load_slot(slot<Key, Value> const* addr
 /// path (ld.global.nc), which the random-gather roofline uses too.
 enum class slot_reads { concurrent, read_only };
 
-/// Reads N consecutive packed slots (one lane's bucket) with as few memory instructions as
-/// possible: 16-byte vector loads on the device when the bucket allows, one memcpy on the host
+/// Reads N consecutive packed slots (one lane's run of a window) with as few memory instructions as
+/// possible: 16-byte vector loads on the device when the run allows, one memcpy on the host
 /// (the compiler barrier keeps the copy a snapshot instead of letting later uses re-read memory).
 template <slot_reads Reads = slot_reads::concurrent, std::size_t N, class Key, class Value>
 WARP_HD WARP_FORCEINLINE void load_slots(slot<Key, Value> const* address, slot<Key, Value> (&out)[N]) noexcept {
@@ -138,7 +138,7 @@ WARP_HD WARP_FORCEINLINE void load_slots(slot<Key, Value> const* address, slot<K
   constexpr std::size_t bytes = N * sizeof(slot<Key, Value>);
 #if WARP_DEVICE_COMPILATION
   if constexpr (bytes % 16 == 0) {
-    // The bucket starts at a multiple of its own size inside a 256-byte aligned allocation.
+    // The run starts at a multiple of its own size inside a 256-byte aligned allocation.
     u128_words words[bytes / 16];
     for (std::size_t i = 0; i < bytes / 16; ++i) {
       auto const* const at = reinterpret_cast<u128_words const*>(address) + i;

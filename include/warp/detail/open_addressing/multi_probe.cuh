@@ -1,4 +1,4 @@
-// warp/open_addressing/multi_probe.cuh: probing for tables that hold several values per key
+// warp/detail/open_addressing/multi_probe.cuh: probing for tables that hold several values per key
 // (multi_value_map), on the same engine, slots and probing schemes as the single-value tables.
 //
 // A key's copies all lie on its probe sequence before the first empty slot: an insert claims the
@@ -11,12 +11,12 @@
 #include <cstddef>
 #include <cstdint>
 
-#include <warp/core/atomic.cuh>
+#include <warp/detail/atomic.cuh>
 #include <warp/core/config.cuh>
 #include <warp/core/outcome.cuh>
 #include <warp/core/tile.cuh>
-#include <warp/open_addressing/engine.cuh>
-#include <warp/open_addressing/slot.cuh>
+#include <warp/detail/open_addressing/engine.cuh>
+#include <warp/detail/open_addressing/slot.cuh>
 
 namespace warp::detail {
 
@@ -37,6 +37,7 @@ WARP_HD WARP_FORCEINLINE void tile_prefix_sum(Tile const& tile, std::uint32_t v,
 
 template <class Engine>
 struct multi_probe {
+  using engine_type = Engine;
   using Key = typename Engine::key_type;
   using Value = typename Engine::value_type;
   using slot_type = typename Engine::slot_type;
@@ -49,6 +50,8 @@ struct multi_probe {
 
   /// Adds (key, value) as one more copy of key. With `unique_pairs`, an identical pair already
   /// stored makes this an already_present no-op. A key holding `cap` copies drops the value.
+  /// When several causes apply, the first of this order is reported: invalid_key, already_present
+  /// (an identical pair, with unique_pairs), over_cap, no_room.
   template <class Tile>
   WARP_HD insert_outcome insert(Tile const& tile, Key const& key, Value const& value, bool unique_pairs,
                                 std::uint64_t cap) const noexcept {
@@ -64,18 +67,18 @@ struct multi_probe {
     std::size_t budget = engine.num_windows() * (1 + window_size);
     for (std::size_t visited = 0; visited < engine.num_windows() && budget > 0; --budget) {
       std::size_t const base = pos.window * window_size + lane * per_lane;
-      slot_type bucket[per_lane];
-      load_slots(engine.slots() + base, bucket);
+      slot_type lane_slots[per_lane];
+      load_slots(engine.slots() + base, lane_slots);
       int first_empty = -1;
       std::uint32_t copies = 0;
       bool same_pair = false;
       for (std::uint32_t j = 0; j < per_lane; ++j) {
-        Key const k = bucket[j].key();
+        Key const k = lane_slots[j].key();
         bool const before_empty = first_empty < 0;
         bool const is_empty = bitwise_equal(k, engine.empty_key());
         bool const is_copy = before_empty && !is_empty && bitwise_equal(k, key);
         copies += is_copy ? 1u : 0u;
-        same_pair |= is_copy && bitwise_equal(bucket[j].value(), value);
+        same_pair |= is_copy && bitwise_equal(lane_slots[j].value(), value);
         first_empty = (before_empty && is_empty) ? static_cast<int>(j) : first_empty;
       }
       if (unique_pairs && tile.any(same_pair)) { return insert_outcome::already_present; }
@@ -84,6 +87,9 @@ struct multi_probe {
         std::uint32_t below = 0, total = 0;
         tile_prefix_sum(tile, copies, below, total);
         seen += total;
+        // Past the cap, no later slot can take the value; only an identical pair further on
+        // (unique_pairs) would change the answer, so that case walks on.
+        if (seen >= cap && !unique_pairs) { return over_cap(lane); }
         pos.advance();
         ++visited;
         continue;
@@ -93,10 +99,7 @@ struct multi_probe {
       std::uint32_t const owner = lowest_lane(empty_mask);
       std::uint32_t below = 0, total = 0;
       tile_prefix_sum(tile, static_cast<int>(lane) <= static_cast<int>(owner) ? copies : 0u, below, total);
-      if (seen + total >= cap) {
-        if (lane == 0) { engine.raise(table_status::over_cap_bit); }
-        return insert_outcome::over_cap;
-      }
+      if (seen + total >= cap) { return over_cap(lane); }
       int const j = tile.shfl(first_empty, owner);
       bool claimed = false;
       if (lane == owner) {
@@ -106,6 +109,7 @@ struct multi_probe {
       if (tile.shfl(claimed, owner)) { return insert_outcome::inserted; }
       // Lost the slot to another insert: look at the same window again.
     }
+    if (seen >= cap) { return over_cap(lane); }
     if (lane == 0) { engine.raise(table_status::no_room_bit); }
     return insert_outcome::no_room;
   }
@@ -123,6 +127,11 @@ struct multi_probe {
   }
 
  private:
+  WARP_HD insert_outcome over_cap(std::uint32_t lane) const noexcept {
+    if (lane == 0) { engine.raise(table_status::over_cap_bit); }
+    return insert_outcome::over_cap;
+  }
+
   template <slot_reads Reads, class Tile>
   WARP_HD std::uint64_t walk(Tile const& tile, Key const& key, Value* out) const noexcept {
     if (engine.is_sentinel(key)) { return 0; }
@@ -132,12 +141,12 @@ struct multi_probe {
     std::uint64_t found = 0;
     for (std::size_t step = 0; step < engine.num_windows(); ++step, pos.advance()) {
       std::size_t const base = pos.window * window_size + lane * per_lane;
-      slot_type bucket[per_lane];
-      load_slots<Reads>(engine.slots() + base, bucket);
+      slot_type lane_slots[per_lane];
+      load_slots<Reads>(engine.slots() + base, lane_slots);
       std::uint32_t copies = 0;
       bool has_empty = false;
       for (std::uint32_t j = 0; j < per_lane; ++j) {
-        Key const k = bucket[j].key();
+        Key const k = lane_slots[j].key();
         bool const is_copy = bitwise_equal(k, key);
         has_empty |= bitwise_equal(k, engine.empty_key());
         copies += is_copy ? 1u : 0u;
@@ -147,7 +156,7 @@ struct multi_probe {
       if (out != nullptr && copies != 0) {
         std::uint64_t at = found + below;
         for (std::uint32_t j = 0; j < per_lane; ++j) {
-          if (bitwise_equal(bucket[j].key(), key)) { out[at++] = bucket[j].value(); }
+          if (bitwise_equal(lane_slots[j].key(), key)) { out[at++] = lane_slots[j].value(); }
         }
       }
       found += total;

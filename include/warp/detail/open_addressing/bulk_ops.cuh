@@ -1,4 +1,4 @@
-// warp/open_addressing/bulk_ops.cuh: the per-item functions the bulk APIs run through the
+// warp/detail/open_addressing/bulk_ops.cuh: the per-item functions the bulk APIs run through the
 // executor. Each is a small trivially copyable functor over an engine, so one set of bulk kernels
 // (and OpenMP loops) serves every container built on the engine.
 #pragma once
@@ -7,9 +7,10 @@
 #include <cstdint>
 
 #include <warp/core/config.cuh>
-#include <warp/core/executor.cuh>
+#include <warp/detail/executor.cuh>
 #include <warp/core/outcome.cuh>
-#include <warp/open_addressing/engine.cuh>
+#include <warp/detail/open_addressing/engine.cuh>
+#include <warp/detail/open_addressing/multi_probe.cuh>
 
 namespace warp::detail {
 
@@ -144,16 +145,29 @@ struct for_each_fn {
   }
 };
 
-/// Inserts every pair stored in `source` into `target` (rehash). Returns 1 per pair that found no room.
-template <class Engine>
+/// Inserts every pair stored in `source` into `target` (rehash). Returns 1 per pair that found no
+/// room. KeepDuplicates: every copy of a key is added again (multi-value tables); else keys stay
+/// unique. on_move(old, new) learns where each key went (single-value tables only).
+template <class Engine, bool KeepDuplicates, class OnMove>
 struct reinsert_fn {
   Engine source;
   Engine target;
+  OnMove on_move;
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
     if (!source.is_filled(i)) { return 0; }
-    insert_outcome const o = target.upsert(tile, source.load_key(i), source.load_value(i), keep_existing{});
-    return o == insert_outcome::no_room ? 1u : 0u;
+    auto const key = source.load_key(i);
+    if constexpr (KeepDuplicates) {
+      static_assert(!OnMove::tracks, "multi-value tables keep no per-slot data");
+      insert_outcome const o = multi_probe<Engine>{target}.insert(tile, key, source.load_value(i), false,
+                                                                  ~std::uint64_t{0});
+      return o == insert_outcome::no_room ? 1u : 0u;
+    } else {
+      insert_outcome const o = target.upsert(tile, key, source.load_value(i), keep_existing{});
+      if (o == insert_outcome::no_room) { return 1u; }
+      if constexpr (OnMove::tracks) { on_move(i, target.find_index(tile, key)); }
+      return 0u;
+    }
   }
 };
 

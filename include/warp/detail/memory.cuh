@@ -1,8 +1,9 @@
-// warp/core/memory.cuh: owning buffers on either backend, and staging of caller arrays.
+// warp/detail/memory.cuh: owning buffers on either backend, and staging of caller arrays.
 //
-// `buffer<T>` owns `n` objects in device memory (CUDA backend, stream-ordered allocation) or in
-// 64-byte aligned host memory (host backend). Allocation failures throw warp::out_of_memory with
-// the bytes requested and the bytes free.
+// `buffer<T>` owns `n` objects from a memory_resource (the backend's default unless given one):
+// stream-ordered device memory on CUDA, aligned host memory on the host. It remembers the device
+// it was allocated on and the stream it was last used on, and frees there. Allocation failures
+// throw warp::out_of_memory with the bytes requested and the bytes free.
 //
 // Bulk APIs accept caller arrays in host or device memory. `input_view` and `output_view` give the
 // backend a pointer it can dereference: on the CUDA backend a host array is copied to a temporary
@@ -12,86 +13,30 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <new>
+#include <iterator>
+#include <limits>
 #include <string>
 #include <type_traits>
-#include <iterator>
 #include <utility>
 #include <vector>
-
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cuda/stream_ref>
 
 #include <warp/core/backend.cuh>
 #include <warp/core/config.cuh>
-#include <warp/core/cuda_check.cuh>
 #include <warp/core/error.cuh>
+#include <warp/core/memory_resource.cuh>
+#include <warp/detail/backend/cuda.cuh>
+#include <warp/detail/backend/host.cuh>
 
 namespace warp::detail {
 
-inline std::size_t host_free_bytes() {
-  long const pages = sysconf(_SC_AVPHYS_PAGES);
-  long const page_size = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page_size > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page_size) : 0;
-}
+/// The device CUDA work of this thread goes to now (-1 on the host backend).
+inline int device_of(backend b) { return b == backend::cuda ? cuda_backend::current_device() : -1; }
 
-inline std::size_t host_physical_bytes() {
-  long const pages = sysconf(_SC_PHYS_PAGES);
-  long const page_size = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page_size > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page_size) : 0;
-}
-
-inline void* allocate_bytes(backend b, std::size_t bytes, cuda::stream_ref stream) {
-  if (bytes == 0) { return nullptr; }
-  if (b == backend::host) {
-    // With memory overcommit on, malloc of more than the machine has succeeds and the OOM killer
-    // strikes later, when the table is filled; refuse it here instead, with the numbers.
-    std::size_t const physical = host_physical_bytes();
-    if (physical != 0 && bytes > physical) { throw out_of_memory("host allocation (larger than physical memory)", bytes, host_free_bytes()); }
-    // Large tables are probed at random: 2 MiB pages remove most TLB misses, which otherwise cost
-    // as much as the cache miss itself. Small arrays only need cache-line alignment.
-    constexpr std::size_t huge_page = std::size_t{2} << 20;
-    std::size_t const alignment = bytes >= 2 * huge_page ? huge_page : 64;
-    std::size_t const rounded = (bytes + alignment - 1) / alignment * alignment;
-    void* p = std::aligned_alloc(alignment, rounded);
-    if (p == nullptr) { throw out_of_memory("host allocation", bytes, host_free_bytes()); }
-#ifdef MADV_HUGEPAGE
-    if (alignment == huge_page) { (void)madvise(p, rounded, MADV_HUGEPAGE); }  // a hint; failure is harmless
-#endif
-    return p;
-  }
-#if WARP_CUDA_ENABLED
-  void* p = nullptr;
-  cudaError_t const status = cudaMallocAsync(&p, bytes, stream.get());
-  if (status == cudaErrorMemoryAllocation) {
-    (void)cudaGetLastError();
-    std::size_t free_bytes = 0, total_bytes = 0;
-    (void)cudaMemGetInfo(&free_bytes, &total_bytes);
-    throw out_of_memory("device allocation (cudaMallocAsync)", bytes, free_bytes);
-  }
-  WARP_CUDA_TRY(status);
-  return p;
-#else
-  (void)stream;
-  throw backend_unavailable("device allocation requested without CUDA support");
-#endif
-}
-
-inline void free_bytes(backend b, void* p, cuda::stream_ref stream) noexcept {
-  if (p == nullptr) { return; }
-  if (b == backend::host) {
-    std::free(p);
-    return;
-  }
-#if WARP_CUDA_ENABLED
-  (void)cudaFreeAsync(p, stream.get());
-#else
-  (void)stream;
-#endif
+inline memory_resource& resource_or_default(backend b, memory_resource* mr) noexcept {
+  return mr != nullptr ? *mr : default_memory_resource(b);
 }
 
 /// Move-only owning array of trivially copyable T on one backend.
@@ -101,9 +46,15 @@ class buffer {
 
  public:
   buffer() = default;
-  buffer(backend b, std::size_t n, cuda::stream_ref stream)
-      : backend_{b}, size_{n}, stream_{stream.get()},
-        data_{static_cast<T*>(allocate_bytes(b, n * sizeof(T), stream))} {}
+  buffer(backend b, std::size_t n, cuda::stream_ref stream, memory_resource* mr = nullptr)
+      : backend_{b}, size_{n}, stream_{stream.get()}, device_{device_of(b)}, resource_{&resource_or_default(b, mr)} {
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) {
+      throw out_of_memory("buffer of " + std::to_string(n) + " objects of " + std::to_string(sizeof(T)) +
+                              " bytes (the size overflows)",
+                          std::numeric_limits<std::size_t>::max(), 0);
+    }
+    data_ = static_cast<T*>(resource_->allocate(n * sizeof(T), stream));
+  }
   buffer(buffer&& other) noexcept { swap(other); }
   buffer& operator=(buffer&& other) noexcept {
     buffer tmp{std::move(other)};
@@ -112,23 +63,46 @@ class buffer {
   }
   buffer(buffer const&) = delete;
   buffer& operator=(buffer const&) = delete;
-  ~buffer() { free_bytes(backend_, data_, cuda::stream_ref{stream_}); }
+  ~buffer() { release(); }
 
   void swap(buffer& other) noexcept {
     std::swap(backend_, other.backend_);
     std::swap(size_, other.size_);
     std::swap(stream_, other.stream_);
+    std::swap(device_, other.device_);
+    std::swap(resource_, other.resource_);
     std::swap(data_, other.data_);
   }
+
+  /// The stream the buffer is freed on: the last one that used it, so that the free waits for that work.
+  void use_on(cuda::stream_ref stream) noexcept { stream_ = stream.get(); }
 
   [[nodiscard]] T* data() const noexcept { return data_; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] backend where() const noexcept { return backend_; }
 
  private:
+  void release() noexcept {
+    if (data_ == nullptr) { return; }
+    if (backend_ == backend::cuda) {
+#if WARP_CUDA_ENABLED
+      int previous = -1;
+      bool const switched = device_ >= 0 && cudaGetDevice(&previous) == cudaSuccess && previous != device_ &&
+                            cudaSetDevice(device_) == cudaSuccess;
+      resource_->deallocate(data_, size_ * sizeof(T), cuda::stream_ref{stream_});
+      if (switched) { (void)cudaSetDevice(previous); }
+#endif
+    } else {
+      resource_->deallocate(data_, size_ * sizeof(T), cuda::stream_ref{stream_});
+    }
+    data_ = nullptr;
+  }
+
   backend backend_ = backend::host;
   std::size_t size_ = 0;
   cudaStream_t stream_ = nullptr;
+  int device_ = -1;
+  memory_resource* resource_ = nullptr;
   T* data_ = nullptr;
 };
 
@@ -164,41 +138,19 @@ inline bool is_device_only(void const* p) { return memory_kind_of(p) == memory_k
 /// Copies bytes between any two arrays the backend can address (stream-ordered on CUDA, where
 /// either side may be host or device memory; a plain memcpy on the host backend).
 inline void copy_bytes(backend b, void* dst, void const* src, std::size_t bytes, cuda::stream_ref stream) {
-  if (bytes == 0) { return; }
-  if (b == backend::host) {
-    std::memcpy(dst, src, bytes);
-    return;
-  }
-#if WARP_CUDA_ENABLED
-  WARP_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream.get()));
-#else
-  (void)stream;
-  throw backend_unavailable("cuda copy requested without CUDA support");
-#endif
+  if (b == backend::cuda) { return cuda_backend::copy(dst, src, bytes, stream, -1); }
+  host::copy(dst, src, bytes);
 }
 
 /// Sets `bytes` bytes at p (the backend's memory) to zero; stream-ordered on CUDA.
 inline void fill_zero(backend b, void* p, std::size_t bytes, cuda::stream_ref stream) {
-  if (bytes == 0) { return; }
-  if (b == backend::cuda) {
-#if WARP_CUDA_ENABLED
-    WARP_CUDA_TRY(cudaMemsetAsync(p, 0, bytes, stream.get()));
-#else
-    throw backend_unavailable("cuda memset requested without CUDA support");
-#endif
-    return;
-  }
-  (void)stream;
-  std::memset(p, 0, bytes);
+  if (b == backend::cuda) { return cuda_backend::fill_zero(p, bytes, stream, -1); }
+  host::fill_zero(p, bytes);
 }
 
+/// Waits for the work enqueued on `stream` (the host backend's work is done when its call returns).
 inline void synchronize(backend b, cuda::stream_ref stream) {
-#if WARP_CUDA_ENABLED
-  if (b == backend::cuda) { WARP_CUDA_TRY(cudaStreamSynchronize(stream.get())); }
-#else
-  (void)b;
-  (void)stream;
-#endif
+  if (b == backend::cuda) { cuda_backend::synchronize(stream, -1); }
 }
 
 /// Iterators into std::vector (and other contiguous host containers exposing `T*` through
@@ -211,10 +163,12 @@ struct contiguous_pointer {
   static constexpr bool convert =
       !std::is_pointer_v<It> && !std::is_same_v<value_t, bool> && (is_mutable || is_const);
   using type = std::conditional_t<convert, std::conditional_t<is_const, value_t const*, value_t*>, It>;
-  static type get(It it) {
+  /// `n`: the range's length; an empty range is never dereferenced (its begin() may be end()).
+  static type get(It it, std::size_t n) {
     if constexpr (convert) {
-      return &*it;
+      return n == 0 ? type{} : &*it;
     } else {
+      (void)n;
       return it;
     }
   }
@@ -226,14 +180,15 @@ using normalized_iterator_t = typename contiguous_pointer<It>::type;
 template <class It>
 class input_view {
  public:
-  input_view(backend b, It first, std::size_t n, char const* what, cuda::stream_ref stream)
+  input_view(backend b, It first, std::size_t n, char const* what, cuda::stream_ref stream,
+             memory_resource* mr = nullptr)
       : it_{first} {
     if constexpr (std::is_pointer_v<It>) {
       using T = std::remove_cv_t<std::remove_pointer_t<It>>;
       if (n != 0 && first == nullptr) { throw invalid_argument(std::string(what) + " is a null pointer"); }
       if (n == 0) { return; }
       if (b == backend::cuda && !is_device_accessible(first)) {
-        staged_ = buffer<T>{b, n, stream};
+        staged_ = buffer<T>{b, n, stream, mr};
         copy_bytes(b, staged_.data(), first, n * sizeof(T), stream);
         it_ = staged_.data();
       } else if (b == backend::host && is_device_only(first)) {
@@ -245,6 +200,7 @@ class input_view {
       (void)n;
       (void)what;
       (void)stream;
+      (void)mr;
     }
   }
   [[nodiscard]] It get() const noexcept { return it_; }
@@ -260,12 +216,13 @@ class input_view {
 template <class T>
 class output_view {
  public:
-  output_view(backend b, T* first, std::size_t n, char const* what, cuda::stream_ref stream)
+  output_view(backend b, T* first, std::size_t n, char const* what, cuda::stream_ref stream,
+              memory_resource* mr = nullptr)
       : user_{first}, ptr_{first}, n_{n} {
     if (n != 0 && first == nullptr) { throw invalid_argument(std::string(what) + " is a null pointer"); }
     if (n == 0) { return; }
     if (b == backend::cuda && !is_device_accessible(first)) {
-      staged_ = buffer<T>{b, n, stream};
+      staged_ = buffer<T>{b, n, stream, mr};
       ptr_ = staged_.data();
     } else if (b == backend::host && is_device_only(first)) {
       throw invalid_argument(std::string(what) +

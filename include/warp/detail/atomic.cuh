@@ -1,4 +1,4 @@
-// warp/core/atomic.cuh: relaxed atomic load, store and compare-and-swap on 4-, 8- and 16-byte
+// warp/detail/atomic.cuh: relaxed atomic load, store and compare-and-swap on 4-, 8- and 16-byte
 // trivially copyable objects, valid in host and device code.
 //
 // 4- and 8-byte objects go through cuda::atomic_ref on the matching unsigned integer. 16-byte
@@ -95,6 +95,21 @@ WARP_HD WARP_FORCEINLINE void atomic_store(T* address, T const& value) noexcept 
   using U = typename unsigned_of_size<sizeof(T)>::type;
   cuda::atomic_ref<U, cuda::thread_scope_device> ref{*reinterpret_cast<U*>(address)};
   ref.store(bit_cast<U>(value), cuda::std::memory_order_relaxed);
+}
+
+/// Relaxed device-scope atomic add of a 4- or 8-byte arithmetic value; returns the previous value.
+template <class T>
+WARP_HD WARP_FORCEINLINE T atomic_add(T* address, T amount) noexcept {
+  static_assert(std::is_arithmetic_v<T> && (sizeof(T) == 4 || sizeof(T) == 8), "atomic_add takes 4- or 8-byte numbers");
+  if constexpr (std::is_integral_v<T> && sizeof(T) == 8) {
+    // std::uint64_t is unsigned long on Linux; the device atomics are written for unsigned long long.
+    using U = std::conditional_t<std::is_signed_v<T>, long long, unsigned long long>;
+    cuda::atomic_ref<U, cuda::thread_scope_device> ref{*reinterpret_cast<U*>(address)};
+    return static_cast<T>(ref.fetch_add(static_cast<U>(amount), cuda::std::memory_order_relaxed));
+  } else {
+    cuda::atomic_ref<T, cuda::thread_scope_device> ref{*address};
+    return ref.fetch_add(amount, cuda::std::memory_order_relaxed);
+  }
 }
 
 /// Strong compare-and-swap. On failure `expected` receives the value found.

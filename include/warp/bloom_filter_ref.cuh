@@ -1,4 +1,4 @@
-// warp/bloom/bloom_filter_ref.cuh: the non-owning, trivially copyable view of a bloom_filter for
+// warp/bloom_filter_ref.cuh: the non-owning, trivially copyable view of a bloom_filter for
 // user kernels (CUDA backend) or host threads (host backend).
 //
 // Every operation has a scalar form and a tile form. In the tile form the BlockBytes / 16 lanes of
@@ -16,8 +16,8 @@
 
 #include <cuda/atomic>
 
-#include <warp/bloom/block_pattern.cuh>
-#include <warp/core/atomic.cuh>
+#include <warp/detail/bloom_filter/block_pattern.cuh>
+#include <warp/detail/atomic.cuh>
 #include <warp/core/config.cuh>
 #include <warp/core/tile.cuh>
 #include <warp/hash/hash.cuh>

@@ -1,4 +1,4 @@
-// warp/core/cuda_check.cuh: turning CUDA runtime errors into warp::cuda_error.
+// warp/detail/cuda_check.cuh: turning CUDA runtime errors into warp::cuda_error.
 //
 //   WARP_CUDA_TRY(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault));
 // throws warp::cuda_error naming "cudaMemcpy(dst, src, bytes, cudaMemcpyDefault)" on failure.

@@ -1,4 +1,4 @@
-// warp/open_addressing/engine.cuh: the one probing engine behind every container.
+// warp/detail/open_addressing/engine.cuh: the one probing engine behind every container.
 //
 // `probing_engine` is a trivially copyable view of a slot array plus its sentinels, hasher and
 // sticky status word. Its operations are written once, as __host__ __device__ code templated on a
@@ -22,13 +22,13 @@
 
 #include <cuda/atomic>
 
-#include <warp/core/atomic.cuh>
+#include <warp/detail/atomic.cuh>
 #include <warp/core/config.cuh>
 #include <warp/core/functional.cuh>
 #include <warp/core/outcome.cuh>
 #include <warp/core/tile.cuh>
-#include <warp/open_addressing/probing.cuh>
-#include <warp/open_addressing/slot.cuh>
+#include <warp/probing.cuh>
+#include <warp/detail/open_addressing/slot.cuh>
 
 namespace warp::detail {
 
@@ -181,8 +181,8 @@ class probing_engine {
         int first_avail = -1;
         bool has_empty = false;
         Key keys[per_lane];
-        load_bucket_keys(base, keys);
-        // Branch-free scan: where a key sits in the bucket is random, so branches would mispredict.
+        load_lane_keys(base, keys);
+        // Branch-free scan: where a key sits among the lane's slots is random, so branches would mispredict.
         for (std::uint32_t j = 0; j < per_lane; ++j) {
           bool const is_match = bitwise_equal(keys[j], key);
           bool const is_empty = bitwise_equal(keys[j], empty_key_);
@@ -267,13 +267,13 @@ class probing_engine {
     Value value;        // its value, for packed slots (read with the key in one load)
   };
 
-  // The keys of one lane's bucket (slots base .. base + N - 1).
+  // The keys of one lane's slots (slots base .. base + N - 1).
   template <std::size_t N>
-  WARP_HD WARP_FORCEINLINE void load_bucket_keys(std::size_t base, Key (&keys)[N]) const noexcept {
+  WARP_HD WARP_FORCEINLINE void load_lane_keys(std::size_t base, Key (&keys)[N]) const noexcept {
     if constexpr (layout::packed) {
-      slot_type bucket[N];
-      load_slots(slots_ + base, bucket);
-      for (std::size_t j = 0; j < N; ++j) { keys[j] = bucket[j].key(); }
+      slot_type lane_slots[N];
+      load_slots(slots_ + base, lane_slots);
+      for (std::size_t j = 0; j < N; ++j) { keys[j] = lane_slots[j].key(); }
     } else {
       for (std::size_t j = 0; j < N; ++j) { keys[j] = load_key(base + j); }
     }
@@ -291,13 +291,13 @@ class probing_engine {
       bool has_empty = false;
       Value v = empty_value_;
       if constexpr (layout::packed) {
-        slot_type bucket[per_lane];
-        load_slots<Reads>(slots_ + base, bucket);  // keys and values in one go
+        slot_type lane_slots[per_lane];
+        load_slots<Reads>(slots_ + base, lane_slots);  // keys and values in one go
         for (std::uint32_t j = 0; j < per_lane; ++j) {
-          Key const k = bucket[j].key();
+          Key const k = lane_slots[j].key();
           bool const take = match < 0 && bitwise_equal(k, key);
           match = take ? static_cast<int>(j) : match;
-          v = take ? bucket[j].value() : v;
+          v = take ? lane_slots[j].value() : v;
           has_empty |= bitwise_equal(k, empty_key_);
         }
       } else {
@@ -386,8 +386,7 @@ class probing_engine {
     } else if constexpr (adds_natively<OnPresent, Value>::value) {
       slot_type* s = slots_ + i;
       if constexpr (!layout::packed) { wait_for_value(s); }
-      cuda::atomic_ref<Value, cuda::thread_scope_device> ref{*s->value_ptr()};
-      ref.fetch_add(incoming, cuda::std::memory_order_relaxed);
+      (void)atomic_add(s->value_ptr(), incoming);
     } else {
       slot_type* s = slots_ + i;
       if constexpr (layout::packed) {

@@ -1,4 +1,4 @@
-// warp/core/iterators.cuh: random-access iterators computed on the fly, usable on host and device:
+// warp/detail/iterators.cuh: random-access iterators computed on the fly, usable on host and device:
 // constant_iterator (the same value everywhere: a count of 1, or nothing at all for sets, fed
 // through the pair-wise bulk paths) and counting_iterator (first, first + 1, ...: row numbers).
 #pragma once

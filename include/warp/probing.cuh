@@ -1,7 +1,7 @@
-// warp/open_addressing/probing.cuh: probing schemes of the open-addressing engine.
+// warp/probing.cuh: probing schemes of the open-addressing engine.
 //
-// The table is an array of windows; a window is `tile_size` buckets of `bucket_size` slots, so a
-// tile of `tile_size` lanes examines one whole window per probe step (each lane one bucket), and a
+// The table is an array of windows; a window is `tile_size` runs of `slots_per_lane` slots, so a
+// tile of `tile_size` lanes examines one whole window per probe step (each lane its run), and a
 // single thread (host backend, scalar device calls) examines the same window slot by slot. The
 // probe sequence visits windows; it is the same for every tile size, so scalar and tile operations
 // on one table always agree.
@@ -47,13 +47,13 @@ inline bool is_prime(std::size_t n) {
 
 namespace detail {
 /// What every probing scheme shares: the window geometry and the choice of hasher.
-template <int TileSize, int BucketSize, class Hash>
+template <int TileSize, int SlotsPerLane, class Hash>
 struct window_geometry {
   static_assert(is_valid_tile_size<TileSize>, "tile size must be 1, 2, 4, 8, 16 or 32");
-  static_assert(BucketSize >= 1 && BucketSize <= 16, "bucket size must be in [1, 16]");
+  static_assert(SlotsPerLane >= 1 && SlotsPerLane <= 16, "slots per lane must be in [1, 16]");
   static constexpr int tile_size = TileSize;
-  static constexpr int bucket_size = BucketSize;
-  static constexpr int window_size = TileSize * BucketSize;
+  static constexpr int slots_per_lane = SlotsPerLane;
+  static constexpr int window_size = TileSize * SlotsPerLane;
 
   template <class Key>
   using hasher = std::conditional_t<std::is_void_v<Hash>, hash::default_hash<Key>, Hash>;
@@ -65,9 +65,9 @@ struct window_geometry {
 };
 }  // namespace detail
 
-template <int TileSize, int BucketSize = 1, class Hash = void>
-struct linear_probing : detail::window_geometry<TileSize, BucketSize, Hash> {
-  using base = detail::window_geometry<TileSize, BucketSize, Hash>;
+template <int TileSize, int SlotsPerLane = 1, class Hash = void>
+struct linear_probing : detail::window_geometry<TileSize, SlotsPerLane, Hash> {
+  using base = detail::window_geometry<TileSize, SlotsPerLane, Hash>;
   static constexpr char const* name = "linear";
 
   /// Smallest usable number of windows not below `n`.
@@ -81,9 +81,9 @@ struct linear_probing : detail::window_geometry<TileSize, BucketSize, Hash> {
   }
 };
 
-template <int TileSize, int BucketSize = 1, class Hash = void>
-struct double_hashing : detail::window_geometry<TileSize, BucketSize, Hash> {
-  using base = detail::window_geometry<TileSize, BucketSize, Hash>;
+template <int TileSize, int SlotsPerLane = 1, class Hash = void>
+struct double_hashing : detail::window_geometry<TileSize, SlotsPerLane, Hash> {
+  using base = detail::window_geometry<TileSize, SlotsPerLane, Hash>;
   static constexpr char const* name = "double";
 
   /// A prime number of windows makes every stride coprime to it, so the sequence covers the table.

@@ -1,0 +1,93 @@
+// warp/frozen_multimap.cuh: the read-only CSR form of a bucket_list_map (bucket_list_map::freeze):
+// key -> row through an open-addressing row table, row offsets, and all values in one array (row
+// r's values are values()[row_offsets()[r] .. row_offsets()[r + 1])). The fastest multi-value
+// lookups: count() and the two-pass retrieve() touch one slot and one contiguous range per key.
+//   auto frozen = bucket_lists.freeze();
+//   frozen.retrieve(queries, queries + q, offsets, out, capacity);
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include <cuda/stream_ref>
+
+#include <warp/core/backend.cuh>
+#include <warp/core/memory_resource.cuh>
+#include <warp/detail/bulk/two_pass.cuh>
+#include <warp/detail/frozen_multimap/lookups.cuh>
+#include <warp/detail/iterators.cuh>
+#include <warp/detail/open_addressing/table.cuh>
+#include <warp/probing.cuh>
+
+namespace warp {
+
+template <class Key, class Value, class Probing>
+class bucket_list_map;
+
+template <class Key, class Value, class Probing = linear_probing<4, 2>>
+class frozen_multimap
+    : public detail::two_pass_lookups<frozen_multimap<Key, Value, Probing>, Key, Value, Probing::tile_size> {
+  using row_table = detail::open_addressing_table<Key, std::uint64_t, Probing>;
+  using engine_type = typename row_table::engine_type;
+  friend class detail::two_pass_lookups<frozen_multimap, Key, Value, Probing::tile_size>;
+  friend class bucket_list_map<Key, Value, Probing>;
+
+ public:
+  using key_type = Key;
+  using mapped_type = Value;
+  static constexpr int tile_size = Probing::tile_size;
+
+  /// Number of distinct keys (rows), and of values.
+  [[nodiscard]] std::size_t num_keys() const noexcept { return num_rows_; }
+  [[nodiscard]] std::uint64_t size() const noexcept { return num_values_; }
+  [[nodiscard]] bool empty() const noexcept { return num_values_ == 0; }
+  [[nodiscard]] backend where() const noexcept { return rows_.where(); }
+  [[nodiscard]] int device() const noexcept { return rows_.device(); }
+  /// The CSR arrays, in the backend's memory: num_keys() + 1 offsets and size() values.
+  [[nodiscard]] std::uint64_t const* row_offsets() const noexcept { return row_offsets_.data(); }
+  [[nodiscard]] Value const* values() const noexcept { return values_.data(); }
+  [[nodiscard]] std::size_t memory_bytes() const noexcept {
+    return rows_.memory_bytes() + (num_rows_ + 1) * sizeof(std::uint64_t) + num_values_ * sizeof(Value);
+  }
+
+ private:
+  /// From the source's distinct keys (backend memory), their CSR offsets and values.
+  frozen_multimap(Key empty, typename row_table::hasher h, backend where, cuda::stream_ref stream, memory_resource* memory,
+                  detail::buffer<Key> const& keys, std::size_t num_keys, detail::buffer<std::uint64_t>&& offsets,
+                  detail::buffer<Value>&& values, std::uint64_t num_values)
+      : rows_{num_keys * 10 / 7 + 8, empty, ~std::uint64_t{0}, empty, false, where, stream, h, memory},
+        row_offsets_{std::move(offsets)},
+        values_{std::move(values)},
+        num_rows_{num_keys},
+        num_values_{num_values} {
+    rows_.upsert("freeze", keys.data(), keys.data() + num_keys, detail::counting_iterator<std::uint64_t>{0}, nullptr,
+                 detail::keep_existing{}, detail::completion::wait, stream);
+  }
+
+  detail::device_scope lookup_scope() const { return rows_.activate(); }
+  detail::executor lookup_executor(cuda::stream_ref stream) const {
+    row_offsets_.use_on(stream);
+    values_.use_on(stream);
+    return rows_.on(stream);
+  }
+  auto counter() const {
+    return [e = rows_.engine(), ro = row_offsets_.data()](auto keys, std::uint64_t* counts) {
+      return detail::frozen_count_fn<engine_type, decltype(keys)>{{e, keys}, ro, counts};
+    };
+  }
+  auto writer() const {
+    return [e = rows_.engine(), ro = row_offsets_.data(), rv = values_.data()](auto keys, std::uint64_t const* offsets,
+                                                                               Value* out) {
+      return detail::frozen_retrieve_fn<engine_type, decltype(keys), Value>{{e, keys}, ro, rv, offsets, out};
+    };
+  }
+
+  row_table rows_;
+  mutable detail::buffer<std::uint64_t> row_offsets_;
+  mutable detail::buffer<Value> values_;
+  std::size_t num_rows_;
+  std::uint64_t num_values_;
+};
+
+}  // namespace warp
