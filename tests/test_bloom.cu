@@ -218,12 +218,12 @@ TYPED_TEST(Bloom, DeviceRefTileAndScalarFormsAgree) {
   auto const stream = warp::default_stream();
   warp::detail::buffer<K> device_keys{where, keys.size(), stream};
   warp::detail::copy_bytes(where, device_keys.data(), keys.data(), keys.size() * sizeof(K), stream);
-  using ref_t = typename TestFixture::filter_t::ref_type;
+  using ref_t = typename TestFixture::filter_t::mutable_ref_type;
   auto const seen = warp::detail::count_items<ref_t::tile_size>(warp::detail::executor{where, stream}, keys.size(),
-                                                                 ref_add<ref_t, K>{tiled.ref(), device_keys.data()});
+                                                                 ref_add<ref_t, K>{tiled.mutable_ref(), device_keys.data()});
   EXPECT_EQ(seen, keys.size());
   auto const seen_scalar = warp::detail::count_items<1>(warp::detail::executor{where, stream}, keys.size(),
-                                                         ref_add<ref_t, K>{scalar.ref(), device_keys.data()});
+                                                         ref_add<ref_t, K>{scalar.mutable_ref(), device_keys.data()});
   EXPECT_EQ(seen_scalar, keys.size());
   EXPECT_EQ(tiled.copy_words(), scalar.copy_words()) << "the tile and scalar forms set the same bits";
 }

@@ -33,7 +33,9 @@
 #include <warp/detail/memory.cuh>
 #include <warp/hash/hash.cuh>
 #include <warp/detail/bulk/driver.cuh>
-#include <warp/single_value_map.cuh>
+#include <warp/detail/open_addressing/bulk_ops.cuh>
+#include <warp/detail/files.cuh>
+#include <warp/core/memory_resource.cuh>
 
 namespace warp {
 
@@ -46,28 +48,22 @@ struct bloom_sizing {
 namespace bloom::detail {
 
 template <class Ref, class KeyIt>
-struct add_fn {
-  Ref filter;
-  KeyIt keys;
+struct add_fn : warp::detail::keyed_items<Ref, KeyIt> {
   bool* was_present;  // optional (add_and_test)
-  WARP_HD void prefetch(std::size_t i) const { filter.prefetch(keys[i]); }
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    bool const had = filter.add_and_test(tile, static_cast<typename Ref::key_type>(keys[i]));
+    bool const had = this->engine.add_and_test(tile, this->key(i));
     if (was_present != nullptr && tile.thread_rank() == 0) { was_present[i] = had; }
     return had ? 1u : 0u;
   }
 };
 
 template <class Ref, class KeyIt>
-struct contains_fn {
-  Ref filter;
-  KeyIt keys;
+struct contains_fn : warp::detail::keyed_items<Ref, KeyIt> {
   bool* out;
-  WARP_HD void prefetch(std::size_t i) const { filter.prefetch(keys[i]); }
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    bool const hit = filter.template contains<word_reads::read_only>(tile, static_cast<typename Ref::key_type>(keys[i]));
+    bool const hit = this->engine.template contains<word_reads::read_only>(tile, this->key(i));
     if (tile.thread_rank() == 0) { out[i] = hit; }
     return hit ? 1u : 0u;
   }
@@ -97,7 +93,8 @@ struct popcount_fn {
   }
 };
 
-/// The file header of a saved filter (little-endian, 64 bytes, then the words).
+/// The file header of a saved filter (little-endian, 64 bytes, then the words). Version 2: the
+/// header carries its own checksum, so that every field (hash count, seed, geometry) is covered.
 struct file_header {
   char magic[8];           // "WARPBLM\0"
   std::uint32_t version;   // file_version
@@ -108,11 +105,19 @@ struct file_header {
   std::uint64_t num_blocks;
   std::uint64_t payload_bytes;
   std::uint64_t payload_checksum;  // XXH3-64 of the words
-  std::uint64_t reserved;
+  std::uint64_t header_checksum;   // XXH3-64 of this header with header_checksum = 0
 };
 static_assert(sizeof(file_header) == 64, "the header layout is part of the file format");
 inline constexpr char file_magic[8] = {'W', 'A', 'R', 'P', 'B', 'L', 'M', '\0'};
-inline constexpr std::uint32_t file_version = 1;
+inline constexpr std::uint32_t file_version = 2;
+
+inline std::uint64_t header_checksum(file_header h) {
+  h.header_checksum = 0;
+  return hash::xxh3_64(&h, sizeof(h), 0);
+}
+
+/// The largest filter: 2^50 bytes (far beyond any device; keeps every size computation exact).
+inline constexpr std::uint64_t max_filter_bytes = std::uint64_t{1} << 50;
 
 template <class Hash, class = void>
 struct seed_of {
@@ -131,30 +136,40 @@ class bloom_filter {
   using key_type = Key;
   using hasher = Hash;
   using ref_type = bloom_filter_ref<Key, BlockBytes, Hash>;
+  using mutable_ref_type = bloom_filter_mutable_ref<Key, BlockBytes, Hash>;
   using pattern = typename ref_type::pattern;
   static constexpr int block_bytes = BlockBytes;
   static constexpr int tile_size = ref_type::tile_size;
 
   /// A filter of at least `num_bits` bits (rounded up to whole blocks) setting `hashes` bits per key.
+  /// `memory`: where the bits come from (null: the backend's default; see core/memory_resource.cuh).
   bloom_filter(std::size_t num_bits, int hashes, backend where = default_backend(),
-               cuda::stream_ref stream = default_stream(), Hash h = {})
-      : backend_{where} {
+               cuda::stream_ref stream = default_stream(), Hash h = {}, memory_resource* memory = nullptr)
+      : backend_{where}, memory_{memory} {
     require_backend(where);
+    device_ = warp::detail::device_of(where);
+    auto const scope = activate();
     if (num_bits == 0) { throw invalid_argument("bloom_filter: the number of bits must be positive, got 0"); }
     if (hashes < 1 || hashes > pattern::max_hashes) {
       throw invalid_argument("bloom_filter: hashes per key must be in [1, " + std::to_string(pattern::max_hashes) +
                              "], got " + std::to_string(hashes));
     }
-    std::size_t const blocks = (num_bits + pattern::block_bits - 1) / pattern::block_bits;
-    allocate(blocks, hashes, h, stream);
+    // Rounded up without overflow: num_bits may be anything up to SIZE_MAX.
+    std::size_t const blocks = num_bits / pattern::block_bits + (num_bits % pattern::block_bits != 0 ? 1 : 0);
+    if (blocks > bloom::detail::max_filter_bytes / BlockBytes) {
+      throw invalid_argument("bloom_filter: " + std::to_string(num_bits) + " bits need " + std::to_string(blocks) +
+                             " blocks of " + std::to_string(BlockBytes) + " bytes, more than the supported " +
+                             std::to_string(bloom::detail::max_filter_bytes) + " bytes");
+    }
+    allocate(blocks, hashes, h, stream, memory);
     clear(stream);
   }
 
   /// A filter sized for `s.expected_keys` at false-positive rate `s.false_positive_rate`: the
   /// fewest bits (and the best hash count for them) whose predicted rate meets the target.
   explicit bloom_filter(bloom_sizing s, backend where = default_backend(), cuda::stream_ref stream = default_stream(),
-                        Hash h = {})
-      : bloom_filter(plan(s), where, stream, h) {}
+                        Hash h = {}, memory_resource* memory = nullptr)
+      : bloom_filter(plan(s), where, stream, h, memory) {}
 
   bloom_filter(bloom_filter&&) noexcept = default;
   bloom_filter& operator=(bloom_filter&&) noexcept = default;
@@ -194,6 +209,7 @@ class bloom_filter {
     warp::detail::synchronize(backend_, stream);
   }
   void clear_async(cuda::stream_ref stream = default_stream()) {
+    auto const scope = activate();
     warp::detail::fill_zero(backend_, words_.data(), num_words() * sizeof(std::uint64_t), stream);
   }
 
@@ -217,6 +233,7 @@ class bloom_filter {
   [[nodiscard]] std::size_t num_words() const noexcept { return num_blocks_ * pattern::words; }
   /// A host copy of the words.
   [[nodiscard]] std::vector<std::uint64_t> copy_words(cuda::stream_ref stream = default_stream()) const {
+    auto const scope = activate();
     std::vector<std::uint64_t> out(num_words());
     warp::detail::copy_bytes(backend_, out.data(), words_.data(), out.size() * sizeof(std::uint64_t), stream);
     warp::detail::synchronize(backend_, stream);
@@ -224,6 +241,7 @@ class bloom_filter {
   }
   /// Replaces the words with `bits` (num_words() entries, host memory).
   void assign_words(std::vector<std::uint64_t> const& bits, cuda::stream_ref stream = default_stream()) {
+    auto const scope = activate();
     if (bits.size() != num_words()) {
       throw invalid_argument("assign_words: got " + std::to_string(bits.size()) + " words, the filter has " +
                              std::to_string(num_words()));
@@ -233,14 +251,16 @@ class bloom_filter {
   }
   /// Number of set bits.
   [[nodiscard]] std::size_t popcount(cuda::stream_ref stream = default_stream()) const {
-    return static_cast<std::size_t>(warp::detail::count_items<1>(warp::detail::executor{backend_, stream}, num_words(),
+    auto const scope = activate();
+    return static_cast<std::size_t>(warp::detail::count_items<1>(exec(stream), num_words(),
                                                                  bloom::detail::popcount_fn{words_.data()}));
   }
 
   // ---- files ------------------------------------------------------------------------------------
 
-  /// Writes the filter to `path` (header + words). The file is written under a temporary name and
-  /// renamed into place, so a failure never leaves a half-written filter at `path`.
+  /// Writes the filter to `path` (header + words) atomically: under a unique temporary name in
+  /// the same directory, flushed to disk, then renamed into place, so a failure (or a concurrent
+  /// save to the same path) never leaves a half-written filter at `path`.
   void save(std::string const& path, cuda::stream_ref stream = default_stream()) const {
     std::vector<std::uint64_t> const bits = copy_words(stream);
     bloom::detail::file_header header{};
@@ -253,38 +273,28 @@ class bloom_filter {
     header.num_blocks = num_blocks_;
     header.payload_bytes = bits.size() * sizeof(std::uint64_t);
     header.payload_checksum = hash::xxh3_64(bits.data(), header.payload_bytes, 0);
-    std::string const temporary = path + ".tmp." + std::to_string(static_cast<long>(getpid()));
-    std::FILE* f = std::fopen(temporary.c_str(), "wb");
-    if (f == nullptr) { throw error("bloom_filter::save: cannot create " + temporary + ": " + std::strerror(errno)); }
-    bool ok = std::fwrite(&header, sizeof(header), 1, f) == 1 &&
-              std::fwrite(bits.data(), 1, header.payload_bytes, f) == header.payload_bytes;
-    ok = (std::fflush(f) == 0) && ok;
-    int const saved_errno = errno;
-    ok = (std::fclose(f) == 0) && ok;
-    if (!ok) {
-      std::remove(temporary.c_str());
-      throw error("bloom_filter::save: writing " + temporary + " failed: " + std::strerror(saved_errno));
-    }
-    if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-      int const e = errno;
-      std::remove(temporary.c_str());
-      throw error("bloom_filter::save: cannot rename " + temporary + " to " + path + ": " + std::strerror(e));
-    }
+    header.header_checksum = bloom::detail::header_checksum(header);
+    warp::detail::write_file_atomically(path, "bloom_filter::save",
+                                        {{&header, sizeof(header)}, {bits.data(), static_cast<std::size_t>(header.payload_bytes)}});
   }
 
-  /// Reads a filter written by save(). The header is validated: a file that is not a warp Bloom
-  /// filter, of another version, block size or key size, truncated, or corrupt is a clear error.
+  /// Reads a filter written by save(). Everything is validated before anything large is
+  /// allocated: a missing file, a directory, a file that is not a warp Bloom filter, of another
+  /// version, block size or key size, whose header was altered, whose sizes disagree with the
+  /// file's size, or whose bits are corrupt is a warp::error naming the file.
   static bloom_filter load(std::string const& path, backend where = default_backend(),
-                           cuda::stream_ref stream = default_stream()) {
+                           cuda::stream_ref stream = default_stream(), memory_resource* memory = nullptr) {
+    std::string const who = "bloom_filter::load";
+    std::uint64_t const file_bytes = warp::detail::regular_file_size(path, who);
+    auto fail = [&](std::string const& why) { return invalid_argument(who + ": " + path + ": " + why); };
     std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) { throw error("bloom_filter::load: cannot open " + path + ": " + std::strerror(errno)); }
+    if (f == nullptr) { throw error(who + ": cannot open " + path + ": " + std::strerror(errno)); }
     struct closer {
       std::FILE* f;
       ~closer() { std::fclose(f); }
     } const guard{f};
     bloom::detail::file_header header{};
     std::size_t const got = std::fread(&header, 1, sizeof(header), f);
-    auto fail = [&](std::string const& why) { return invalid_argument("bloom_filter::load: " + path + ": " + why); };
     if (got < sizeof(bloom::detail::file_magic) || std::memcmp(header.magic, bloom::detail::file_magic, sizeof(header.magic)) != 0) {
       throw fail("not a warp Bloom filter file (bad magic)");
     }
@@ -292,6 +302,9 @@ class bloom_filter {
     if (header.version != bloom::detail::file_version) {
       throw fail("unsupported format version " + std::to_string(header.version) + " (this build reads version " +
                  std::to_string(bloom::detail::file_version) + ")");
+    }
+    if (bloom::detail::header_checksum(header) != header.header_checksum) {
+      throw fail("header checksum mismatch: a header field was altered or is corrupt");
     }
     if (header.block_bytes != static_cast<std::uint32_t>(BlockBytes)) {
       throw fail("the file has " + std::to_string(header.block_bytes) + "-byte blocks, this filter type uses " +
@@ -302,23 +315,29 @@ class bloom_filter {
                  std::to_string(sizeof(Key)));
     }
     if (header.hashes < 1 || header.hashes > static_cast<std::uint32_t>(pattern::max_hashes) || header.num_blocks == 0 ||
+        header.num_blocks > bloom::detail::max_filter_bytes / BlockBytes ||
         header.payload_bytes != header.num_blocks * static_cast<std::uint64_t>(BlockBytes)) {
       throw fail("inconsistent header (hashes " + std::to_string(header.hashes) + ", blocks " +
                  std::to_string(header.num_blocks) + ", payload " + std::to_string(header.payload_bytes) + " bytes)");
+    }
+    if (file_bytes != sizeof(header) + header.payload_bytes) {
+      throw fail("the header promises " + std::to_string(header.payload_bytes) + " bytes of bits but the file holds " +
+                 std::to_string(file_bytes - sizeof(header)) + (file_bytes < sizeof(header) + header.payload_bytes
+                                                                    ? " (truncated)"
+                                                                    : " (trailing bytes)"));
     }
     std::vector<std::uint64_t> bits(header.payload_bytes / sizeof(std::uint64_t));
     std::size_t const read = std::fread(bits.data(), 1, header.payload_bytes, f);
     if (read != header.payload_bytes) {
       throw fail("truncated: expected " + std::to_string(header.payload_bytes) + " bytes of bits, found " + std::to_string(read));
     }
-    if (std::fgetc(f) != EOF) { throw fail("trailing bytes after the bits"); }
     if (hash::xxh3_64(bits.data(), header.payload_bytes, 0) != header.payload_checksum) {
       throw fail("checksum mismatch: the bits are corrupt");
     }
     Hash h{};
     assign_seed(h, header.hash_seed, 0);  // hashers with a `seed` member get the saved one
     bloom_filter filter{header.num_blocks * static_cast<std::size_t>(pattern::block_bits), static_cast<int>(header.hashes),
-                        where, stream, h};
+                        where, stream, h, memory};
     filter.assign_words(bits, stream);
     return filter;
   }
@@ -329,20 +348,26 @@ class bloom_filter {
   [[nodiscard]] std::size_t num_blocks() const noexcept { return num_blocks_; }
   [[nodiscard]] int hashes() const noexcept { return hashes_; }
   [[nodiscard]] backend where() const noexcept { return backend_; }
+  /// The CUDA device the filter lives on (-1 on the host backend).
+  [[nodiscard]] int device() const noexcept { return device_; }
   [[nodiscard]] std::size_t memory_bytes() const noexcept { return num_words() * sizeof(std::uint64_t); }
   /// The false-positive rate this filter is predicted to have once `keys` distinct keys are in it.
   [[nodiscard]] double predicted_false_positive_rate(std::size_t keys) const {
     return bloom::predicted_false_positive_rate(num_blocks_, pattern::block_bits, hashes_, keys);
   }
 
+  /// Lookup view (contains) for user kernels or host threads.
   [[nodiscard]] ref_type ref() const noexcept { return ref_type{words_.data(), num_blocks_, hashes_, hash_}; }
+  /// View that also adds keys.
+  [[nodiscard]] mutable_ref_type mutable_ref() noexcept { return mutable_view(); }
 
  private:
   struct geometry {
     std::size_t bits;
     int hashes;
   };
-  bloom_filter(geometry g, backend where, cuda::stream_ref stream, Hash h) : bloom_filter(g.bits, g.hashes, where, stream, h) {}
+  bloom_filter(geometry g, backend where, cuda::stream_ref stream, Hash h, memory_resource* memory)
+      : bloom_filter(g.bits, g.hashes, where, stream, h, memory) {}
 
   static geometry plan(bloom_sizing s) {
     if (s.expected_keys == 0) { throw invalid_argument("bloom_sizing: expected keys must be positive, got 0"); }
@@ -352,9 +377,16 @@ class bloom_filter {
     // Grow the filter by ~2 % steps from below the classic (unblocked) optimum: shortlist the best
     // hash count with the cheap textbook formula, confirm with the exact prediction.
     double bits_per_key = std::max(1.0, -std::log(s.false_positive_rate) / (std::log(2.0) * std::log(2.0)) * 0.9);
+    double const max_blocks = static_cast<double>(bloom::detail::max_filter_bytes / BlockBytes);
     for (int step = 0; step < 600; ++step, bits_per_key *= 1.02) {
-      std::size_t const blocks = static_cast<std::size_t>(
-          std::ceil(bits_per_key * static_cast<double>(s.expected_keys) / pattern::block_bits));
+      double const wanted = std::ceil(bits_per_key * static_cast<double>(s.expected_keys) / pattern::block_bits);
+      if (!(wanted <= max_blocks)) {
+        throw invalid_argument("bloom_sizing: " + std::to_string(s.expected_keys) + " keys at false-positive rate " +
+                               std::to_string(s.false_positive_rate) + " need about " + std::to_string(wanted) +
+                               " blocks of " + std::to_string(BlockBytes) + " bytes, more than the supported " +
+                               std::to_string(bloom::detail::max_filter_bytes) + " bytes");
+      }
+      std::size_t const blocks = static_cast<std::size_t>(wanted);
       int guess = 1;
       double best_guess = 2.0;
       for (int k = 1; k <= pattern::max_hashes; ++k) {
@@ -379,28 +411,31 @@ class bloom_filter {
   template <class H>
   static void assign_seed(H&, std::uint64_t, long) {}
 
-  void allocate(std::size_t blocks, int hashes, Hash h, cuda::stream_ref stream) {
+  void allocate(std::size_t blocks, int hashes, Hash h, cuda::stream_ref stream, memory_resource* memory) {
     num_blocks_ = blocks;
     hashes_ = hashes;
     hash_ = h;
-    words_ = warp::detail::buffer<std::uint64_t>{backend_, blocks * pattern::words, stream};
+    words_ = warp::detail::buffer<std::uint64_t>{backend_, blocks * pattern::words, stream, memory};
   }
 
   template <class KeyIt>
   std::size_t insert(KeyIt first, KeyIt last, bool* was_present, warp::detail::completion mode, cuda::stream_ref stream) {
+    auto const scope = activate();
     return static_cast<std::size_t>(warp::detail::run_keyed<tile_size>(
-        warp::detail::executor{backend_, stream}, was_present ? "add_and_test" : "add", first, last, was_present, false,
-        mode, [&](auto keys, bool* out) { return bloom::detail::add_fn<ref_type, decltype(keys)>{ref(), keys, out}; }));
+        exec(stream), was_present ? "add_and_test" : "add", first, last, was_present, false,
+        mode, [&](auto keys, bool* out) { return bloom::detail::add_fn<mutable_ref_type, decltype(keys)>{{mutable_view(), keys}, out}; }));
   }
 
   template <class KeyIt>
   std::size_t query(KeyIt first, KeyIt last, bool* out, warp::detail::completion mode, cuda::stream_ref stream) const {
+    auto const scope = activate();
     return static_cast<std::size_t>(warp::detail::run_keyed<tile_size>(
-        warp::detail::executor{backend_, stream}, "contains", first, last, out, true, mode,
-        [&](auto keys, bool* flags) { return bloom::detail::contains_fn<ref_type, decltype(keys)>{ref(), keys, flags}; }));
+        exec(stream), "contains", first, last, out, true, mode,
+        [&](auto keys, bool* flags) { return bloom::detail::contains_fn<ref_type, decltype(keys)>{{ref(), keys}, flags}; }));
   }
 
   void merge(bloom_filter const& other, bool intersect, cuda::stream_ref stream) {
+    auto const scope = activate();
     if (!compatible(other)) {
       throw invalid_argument(std::string(intersect ? "merge_intersection" : "merge_union") +
                              ": filters differ (blocks " + std::to_string(num_blocks_) + " vs " +
@@ -408,13 +443,22 @@ class bloom_filter {
                              std::to_string(other.hashes_) + ", or hash seed)");
     }
     if (other.backend_ != backend_) { throw invalid_argument("merge: both filters must use the same backend"); }
-    warp::detail::for_each_item<1>(warp::detail::executor{backend_, stream}, num_words(),
+    warp::detail::for_each_item<1>(exec(stream), num_words(),
                                    bloom::detail::merge_fn{words_.data(), other.words_.data(), intersect});
     warp::detail::synchronize(backend_, stream);
   }
 
+  mutable_ref_type mutable_view() const noexcept { return mutable_ref_type{words_.data(), num_blocks_, hashes_, hash_}; }
+  warp::detail::executor exec(cuda::stream_ref stream) const {
+    words_.use_on(stream);
+    return warp::detail::executor{backend_, stream, memory_};
+  }
+  warp::detail::device_scope activate() const { return warp::detail::device_scope{device_}; }
+
   backend backend_;
-  warp::detail::buffer<std::uint64_t> words_{};
+  int device_ = -1;
+  memory_resource* memory_ = nullptr;
+  mutable warp::detail::buffer<std::uint64_t> words_{};
   std::size_t num_blocks_ = 0;
   int hashes_ = 0;
   Hash hash_{};

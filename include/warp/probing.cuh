@@ -58,10 +58,6 @@ struct window_geometry {
   template <class Key>
   using hasher = std::conditional_t<std::is_void_v<Hash>, hash::default_hash<Key>, Hash>;
 
-  // 32-bit hashes are spread over 64 bits so that the multiply-shift reduction sees high bits.
-  WARP_HD WARP_FORCEINLINE static std::uint64_t spread(std::uint64_t v) noexcept {
-    return v <= 0xffffffffull ? v * 0x9E3779B97F4A7C15ull : v;
-  }
 };
 }  // namespace detail
 
@@ -76,8 +72,8 @@ struct linear_probing : detail::window_geometry<TileSize, SlotsPerLane, Hash> {
   template <class Key, class H>
   WARP_HD WARP_FORCEINLINE static detail::probe_position begin(H const& h, Key const& key,
                                                                std::size_t num_windows) noexcept {
-    std::uint64_t const v = base::spread(static_cast<std::uint64_t>(h(key)));
-    return {static_cast<std::size_t>(hash::detail::mulhi64(v, num_windows)), 1, num_windows};
+    std::uint64_t const v = static_cast<std::uint64_t>(h(key));
+    return {static_cast<std::size_t>(hash::detail::reduce_to_range(v, num_windows)), 1, num_windows};
   }
 };
 
@@ -96,7 +92,7 @@ struct double_hashing : detail::window_geometry<TileSize, SlotsPerLane, Hash> {
   template <class Key, class H>
   WARP_HD WARP_FORCEINLINE static detail::probe_position begin(H const& h, Key const& key,
                                                                std::size_t num_windows) noexcept {
-    std::uint64_t const v = base::spread(static_cast<std::uint64_t>(h(key)));
+    std::uint64_t const v = hash::detail::spread64(static_cast<std::uint64_t>(h(key)));
     std::size_t const start = static_cast<std::size_t>(hash::detail::mulhi64(v, num_windows));
     // The stride comes from the low bits the start did not use, remixed.
     std::uint64_t const second = hash::fmix64(v ^ 0x2545F4914F6CDD1Dull);

@@ -112,6 +112,12 @@ WARP_HD WARP_FORCEINLINE T atomic_add(T* address, T amount) noexcept {
   }
 }
 
+/// Relaxed device-scope atomic or of a 64-bit word; returns the previous value.
+WARP_HD WARP_FORCEINLINE std::uint64_t atomic_or(std::uint64_t* address, std::uint64_t bits) noexcept {
+  cuda::atomic_ref<unsigned long long, cuda::thread_scope_device> ref{*reinterpret_cast<unsigned long long*>(address)};
+  return ref.fetch_or(bits, cuda::std::memory_order_relaxed);
+}
+
 /// Strong compare-and-swap. On failure `expected` receives the value found.
 template <class T>
 WARP_HD WARP_FORCEINLINE bool atomic_cas(T* address, T& expected, T const& desired) noexcept {

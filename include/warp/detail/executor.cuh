@@ -40,6 +40,9 @@ struct executor {
 
 inline constexpr int block_threads = cuda_backend::block_threads;
 
+/// Makes a container's device current for one call (a no-op on the host backend).
+using device_scope = cuda_backend::device_guard;
+
 template <int TileSize, class F>
 void for_each_item(executor const& ex, std::size_t n, F f, unsigned long long* counter = nullptr) {
   if (n == 0) { return; }

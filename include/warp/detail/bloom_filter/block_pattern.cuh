@@ -3,7 +3,7 @@
 //
 // A blocked Bloom filter keeps every key's k bits inside one block of BlockBytes (32: one memory
 // sector, up to 128: one cache line), so a query reads one block. The block is chosen from the
-// high bits of the key's 64-bit hash (multiply-high range reduction); the k bit positions come from
+// high bits of the key's hash (multiply-high range reduction of the hash spread over 64 bits); the k bit positions come from
 // a second, independent 64-bit stream (fmix64 of the hash), log2(block bits) bits per position.
 // Each position is uniform over the block and independent of the others, so the false-positive rate
 // follows from the Poisson spread of keys over blocks and the occupancy distribution of a block
@@ -30,9 +30,10 @@ struct block_pattern {
   static constexpr int position_bits = block_bits == 256 ? 8 : block_bits == 512 ? 9 : 10;
   static constexpr int max_hashes = 32;
 
-  /// The block of a key with 64-bit hash `h` among `num_blocks`.
+  /// The block of a key with hash `h` among `num_blocks` (hashes narrower than 64 bits are spread
+  /// first, so that a 32-bit hasher does not put every key in block 0).
   WARP_HD WARP_FORCEINLINE static std::size_t block_of(std::uint64_t h, std::size_t num_blocks) noexcept {
-    return static_cast<std::size_t>(hash::detail::mulhi64(h, num_blocks));
+    return static_cast<std::size_t>(hash::detail::reduce_to_range(h, num_blocks));
   }
 
   /// The bits of words [first_word, first_word + N) that the key sets.

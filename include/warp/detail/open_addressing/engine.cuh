@@ -62,6 +62,27 @@ template <class V>
 struct adds_natively<apply_op<op::plus>, V>
     : std::bool_constant<std::is_arithmetic_v<V> && !std::is_same_v<V, bool> && (sizeof(V) == 4 || sizeof(V) == 8)> {};
 
+/// Reductions whose identity is known (0 for sums): when a table's empty_value is that identity,
+/// a key_then_value slot's value starts as the identity the moment the key lands, so the inserter
+/// applies its value like any later update instead of storing it (see try_claim), and no update
+/// ever waits for, or is overwritten by, the inserter's store.
+template <class OnPresent>
+struct reduction_identity {
+  static constexpr bool exists = false;
+};
+template <>
+struct reduction_identity<apply_op<op::plus>> {
+  static constexpr bool exists = true;
+  template <class V>
+  WARP_HD static constexpr V value() noexcept { return V{0}; }
+};
+template <class C>
+struct reduction_identity<apply_op<op::saturating_plus<C>>> {
+  static constexpr bool exists = true;
+  template <class V>
+  WARP_HD static constexpr V value() noexcept { return V{0}; }
+};
+
 template <class T>
 struct find_result {
   bool found;
@@ -141,20 +162,9 @@ class probing_engine {
   /// on its way from memory when the key is probed (hides DRAM latency on the CPU).
   WARP_HD WARP_FORCEINLINE void prefetch(Key const& key) const noexcept {
 #if !WARP_DEVICE_COMPILATION
-    detail::probe_position const pos = Probing::begin(hash_, key, num_windows_);
     // Every cache line of the first window (windows of wide slots span several).
-    constexpr std::size_t window_bytes = window_size * sizeof(slot_type);
-    auto const* const first = reinterpret_cast<unsigned char const*>(slots_ + pos.window * window_size);
-    for (std::size_t offset = 0; offset < window_bytes; offset += 64) {
-      void const* const address = first + offset;
-#if defined(__x86_64__)
-      // Inline asm, not __builtin_prefetch: GCC 12's mod/ref analysis deems a function whose only
-      // effect is a prefetch side-effect free and deletes the call.
-      asm volatile("prefetcht0 (%0)" : : "r"(address));
-#else
-      __builtin_prefetch(address);
-#endif
-    }
+    detail::probe_position const pos = Probing::begin(hash_, key, num_windows_);
+    prefetch_lines(slots_ + pos.window * window_size, window_size * sizeof(slot_type));
 #else
     (void)key;
 #endif
@@ -242,9 +252,9 @@ class probing_engine {
     if constexpr (layout::packed || !has_value) {
       return {true, at.value};
     } else {
-      Value const v = atomic_load(slots_[at.index].value_ptr());
-      // A key_then_value slot whose value store has not landed yet reads as absent.
-      return {!bitwise_equal(v, empty_value_), v};
+      // A stored key is found whatever its value. (Racing with the insert of this very key, the
+      // value may still read as the empty_value: the key lands a moment before its value.)
+      return {true, atomic_load(slots_[at.index].value_ptr())};
     }
   }
 
@@ -366,7 +376,13 @@ class probing_engine {
         return 0;
       }
       if (atomic_cas(s->key_ptr(), expected, key)) {
-        if constexpr (has_value) { atomic_store(s->value_ptr(), value); }
+        if constexpr (has_value) {
+          if (starts_from_identity(on_present)) {
+            apply_to_value(s, value, on_present, false);  // concurrent updates may already have landed
+          } else {
+            atomic_store(s->value_ptr(), value);
+          }
+        }
         return 1;
       }
       if (bitwise_equal(expected, key)) {
@@ -383,23 +399,43 @@ class probing_engine {
       (void)i;
       (void)incoming;
       (void)on_present;
-    } else if constexpr (adds_natively<OnPresent, Value>::value) {
+    } else if constexpr (layout::packed) {
       slot_type* s = slots_ + i;
-      if constexpr (!layout::packed) { wait_for_value(s); }
-      (void)atomic_add(s->value_ptr(), incoming);
-    } else {
-      slot_type* s = slots_ + i;
-      if constexpr (layout::packed) {
+      if constexpr (adds_natively<OnPresent, Value>::value) {
+        (void)atomic_add(s->value_ptr(), incoming);
+      } else {
         Key const k = atomic_load(s->key_ptr());
         slot_type expected = slot_type::make(k, atomic_load(s->value_ptr()));
         // Retries only when another thread changed the value in between.
         while (!cas_slot(s, expected, slot_type::make(k, on_present(expected.value(), incoming)))) {
           if (!bitwise_equal(expected.key(), k)) { return; }  // erased concurrently: nothing to update
         }
-      } else {
-        Value current = wait_for_value(s);
-        while (!atomic_cas(s->value_ptr(), current, on_present(current, incoming))) {
-        }
+      }
+    } else {
+      // key_then_value: without a known identity the inserter's plain store may still be on its
+      // way; wait for it (bounded: a stored value may legitimately equal empty_value).
+      apply_to_value(slots_ + i, incoming, on_present, !starts_from_identity(on_present));
+    }
+  }
+
+  template <class OnPresent>
+  WARP_HD WARP_FORCEINLINE bool starts_from_identity(OnPresent const&) const noexcept {
+    if constexpr (reduction_identity<OnPresent>::exists) {
+      return bitwise_equal(empty_value_, reduction_identity<OnPresent>::template value<Value>());
+    } else {
+      return false;
+    }
+  }
+
+  // Applies on_present to a key_then_value slot's value with one atomic add or a CAS loop.
+  template <class OnPresent>
+  WARP_HD void apply_to_value(slot_type* s, Value const& incoming, OnPresent const& on_present, bool wait) const noexcept {
+    if constexpr (adds_natively<OnPresent, Value>::value) {
+      if (wait) { (void)wait_for_value(s); }
+      (void)atomic_add(s->value_ptr(), incoming);
+    } else {
+      Value current = wait ? wait_for_value(s) : atomic_load(s->value_ptr());
+      while (!atomic_cas(s->value_ptr(), current, on_present(current, incoming))) {
       }
     }
   }

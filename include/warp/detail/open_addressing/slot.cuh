@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include <warp/detail/atomic.cuh>
+#include <warp/detail/loads.cuh>
 #include <warp/core/config.cuh>
 
 namespace warp::detail {
@@ -123,14 +124,11 @@ WARP_HD WARP_FORCEINLINE slot<Key, Value> load_slot(slot<Key, Value> const* addr
   }
 }
 
-/// How a probe reads slots. `concurrent`: relaxed GPU-scope loads, right while other threads write
-/// the table (device refs, inserts). `read_only`: the table does not change while the kernel runs
-/// (a bulk lookup, stream-ordered after the writes), so the loads may take the read-only data
-/// path (ld.global.nc), which the random-gather roofline uses too.
-enum class slot_reads { concurrent, read_only };
+/// How a probe reads slots (see detail/loads.cuh).
+using slot_reads = reads;
 
-/// Reads N consecutive packed slots (one lane's run of a window) with as few memory instructions as
-/// possible: 16-byte vector loads on the device when the run allows, one memcpy on the host
+/// Reads N consecutive packed slots (one lane's run of a window) with as few memory instructions
+/// as possible: 16-byte vector loads on the device when the run allows, one memcpy on the host
 /// (the compiler barrier keeps the copy a snapshot instead of letting later uses re-read memory).
 template <slot_reads Reads = slot_reads::concurrent, std::size_t N, class Key, class Value>
 WARP_HD WARP_FORCEINLINE void load_slots(slot<Key, Value> const* address, slot<Key, Value> (&out)[N]) noexcept {
@@ -140,27 +138,11 @@ WARP_HD WARP_FORCEINLINE void load_slots(slot<Key, Value> const* address, slot<K
   if constexpr (bytes % 16 == 0) {
     // The run starts at a multiple of its own size inside a 256-byte aligned allocation.
     u128_words words[bytes / 16];
-    for (std::size_t i = 0; i < bytes / 16; ++i) {
-      auto const* const at = reinterpret_cast<u128_words const*>(address) + i;
-      if constexpr (Reads == slot_reads::read_only) {
-        asm("ld.global.nc.v2.u64 {%0, %1}, [%2];" : "=l"(words[i].lo), "=l"(words[i].hi) : "l"(at));
-      } else {
-        asm volatile("ld.relaxed.gpu.v2.u64 {%0, %1}, [%2];" : "=l"(words[i].lo), "=l"(words[i].hi) : "l"(at) : "memory");
-      }
-    }
+    load_pieces16<Reads>(address, words, static_cast<int>(bytes / 16));
     std::memcpy(out, words, bytes);
-  } else if constexpr (Reads == slot_reads::read_only && sizeof(slot<Key, Value>) == 4) {
-    for (std::size_t j = 0; j < N; ++j) {
-      std::uint32_t w;
-      asm("ld.global.nc.u32 %0, [%1];" : "=r"(w) : "l"(address + j));
-      out[j] = bit_cast<slot<Key, Value>>(w);
-    }
-  } else if constexpr (Reads == slot_reads::read_only && sizeof(slot<Key, Value>) == 8) {
-    for (std::size_t j = 0; j < N; ++j) {
-      unsigned long long w;
-      asm("ld.global.nc.u64 %0, [%1];" : "=l"(w) : "l"(address + j));
-      out[j] = bit_cast<slot<Key, Value>>(w);
-    }
+  } else if constexpr (Reads == slot_reads::read_only && (sizeof(slot<Key, Value>) == 4 || sizeof(slot<Key, Value>) == 8)) {
+    using word = typename packed_word<sizeof(slot<Key, Value>)>::type;
+    for (std::size_t j = 0; j < N; ++j) { out[j] = bit_cast<slot<Key, Value>>(load_word<Reads>(reinterpret_cast<word const*>(address + j))); }
   } else {
     for (std::size_t j = 0; j < N; ++j) { out[j] = load_slot(address + j); }
   }

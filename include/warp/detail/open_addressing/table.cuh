@@ -70,8 +70,6 @@ inline std::size_t capacity_for(sizing s) {
   return static_cast<std::size_t>(slots);
 }
 
-/// Makes a container's device current for one call (a no-op on the host backend).
-using device_scope = cuda_backend::device_guard;
 
 template <class Key, class Value, class Probing>
 class open_addressing_table {

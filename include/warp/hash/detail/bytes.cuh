@@ -53,6 +53,18 @@ WARP_HD WARP_FORCEINLINE std::uint64_t mulhi64(std::uint64_t a, std::uint64_t b)
   return mul64to128(a, b).high;
 }
 
+/// A hash below 2^32 (a 32-bit hasher's, or a weak 64-bit one's on small keys) spread over 64
+/// bits, so that a multiply-high range reduction (mulhi64) sees high bits. Tables and the Bloom
+/// filter both reduce through it.
+WARP_HD WARP_FORCEINLINE std::uint64_t spread64(std::uint64_t v) noexcept {
+  return v <= 0xffffffffull ? v * 0x9E3779B97F4A7C15ull : v;
+}
+
+/// [0, n) from a hash of any width (spread64, then mulhi64).
+WARP_HD WARP_FORCEINLINE std::uint64_t reduce_to_range(std::uint64_t h, std::uint64_t n) noexcept {
+  return mulhi64(spread64(h), n);
+}
+
 WARP_HD WARP_FORCEINLINE std::uint64_t mul128_fold64(std::uint64_t a, std::uint64_t b) noexcept {
   u128 const p = mul64to128(a, b);
   return p.low ^ p.high;
