@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,14 +28,18 @@ enum class rotation_kind { none, golden, spread, user };
 
 inline constexpr double golden_angle = 2.39996322972865332;  // pi * (3 - sqrt(5))
 
+/// The largest resolution (vertices per axis) of any level: 2^24, where float positions still
+/// hold every vertex coordinate exactly. Larger grids are rejected by validate().
+inline constexpr double max_resolution = 16777216.0;
+
 struct grid_config {
   int dims = 3;                  ///< input dimensions d, 1..4
   int levels = 16;               ///< L, 1..32
   int features = 2;              ///< F per level: 1, 2, 4 or 8
   int log2_table_size = 19;      ///< T = 2^log2_table_size entries per level at most, 4..30
-  double base_resolution = 16;   ///< N_min, >= 2
-  double per_level_scale = 2.0;  ///< b > 1 (ignored when finest_resolution > 0)
-  double finest_resolution = 0;  ///< N_max: when > 0, b = (N_max / N_min)^(1 / (L - 1))
+  double base_resolution = 16;   ///< N_min, in [2, 2^24]
+  double per_level_scale = 2.0;  ///< b > 1 (ignored when finest_resolution > 0); every level's scale stays below 2^24
+  double finest_resolution = 0;  ///< N_max in [N_min, 2^24]: when > 0, b = (N_max / N_min)^(1 / (L - 1)); 0: use b
   interpolation interp = interpolation::linear;
   std::array<std::uint32_t, 4> primes = {1u, 2654435761u, 805459861u, 3674653429u};
   rotation_kind rotation = rotation_kind::none;
@@ -60,13 +65,34 @@ struct grid_config {
     if (log2_table_size < 4 || log2_table_size > 30) {
       throw bad("log2_table_size must be in [4, 30], got " + std::to_string(log2_table_size));
     }
-    if (!(base_resolution >= 2)) { throw bad("base_resolution must be at least 2, got " + std::to_string(base_resolution)); }
-    if (finest_resolution > 0 && finest_resolution < base_resolution) {
-      throw bad("finest_resolution " + std::to_string(finest_resolution) + " is below base_resolution " +
-                std::to_string(base_resolution));
+    auto number = [](double v) {
+      char text[64];
+      std::snprintf(text, sizeof(text), "%.9g", v);
+      return std::string(text);
+    };
+    if (!(base_resolution >= 2 && base_resolution <= max_resolution)) {
+      throw bad("base_resolution must be in [2, " + number(max_resolution) + "], got " + number(base_resolution));
     }
-    if (finest_resolution <= 0 && !(per_level_scale > 1.0)) {
-      throw bad("per_level_scale must be above 1, got " + std::to_string(per_level_scale));
+    if (std::isnan(finest_resolution) || finest_resolution < 0 || finest_resolution > max_resolution) {
+      throw bad("finest_resolution must be 0 (use per_level_scale) or in [base_resolution, " + number(max_resolution) +
+                "], got " + number(finest_resolution));
+    }
+    if (finest_resolution > 0 && finest_resolution < base_resolution) {
+      throw bad("finest_resolution " + number(finest_resolution) + " is below base_resolution " + number(base_resolution));
+    }
+    if (finest_resolution == 0 && !(per_level_scale > 1.0 && per_level_scale <= max_resolution)) {
+      throw bad("per_level_scale must be in (1, " + number(max_resolution) + "], got " + number(per_level_scale));
+    }
+    if (!std::isfinite(angle)) { throw bad("the rotation angle must be finite, got " + number(angle)); }
+    // Every level's scale in double precision, before anything is rounded to float or uint32.
+    double const b = scale_factor();
+    for (int l = 0; l < levels; ++l) {
+      double const scale = base_resolution * std::pow(b, l) - 1.0;
+      if (!(std::ceil(scale) + 1.0 <= max_resolution)) {
+        throw bad("level " + std::to_string(l) + " would have scale " + number(scale) + " (N_min * b^l - 1 with N_min " +
+                  number(base_resolution) + ", b " + number(b) + "): its resolution would exceed the supported " +
+                  number(max_resolution) + " vertices per axis; use fewer levels or a smaller scale");
+      }
     }
     if (rotation == rotation_kind::golden && dims != 2) {
       throw bad("golden-angle rotations are 2-D; use spread (3-D) or user matrices for dims = " + std::to_string(dims));
@@ -85,11 +111,16 @@ struct grid_config {
           throw bad("rotation matrix " + std::to_string(l) + " has " + std::to_string(m.size()) + " entries, expected " +
                     std::to_string(dims * dims));
         }
+        for (std::size_t e = 0; e < m.size(); ++e) {
+          if (!std::isfinite(m[e])) {
+            throw bad("rotation matrix " + std::to_string(l) + " entry " + std::to_string(e) + " is " + number(m[e]));
+          }
+        }
         for (int i = 0; i < dims; ++i) {
           for (int j = 0; j < dims; ++j) {
             double dot = 0;
             for (int k = 0; k < dims; ++k) { dot += m[i * dims + k] * m[j * dims + k]; }
-            if (std::abs(dot - (i == j ? 1.0 : 0.0)) > 1e-6) {
+            if (!(std::abs(dot - (i == j ? 1.0 : 0.0)) <= 1e-6)) {
               throw bad("rotation matrix " + std::to_string(l) + " is not orthonormal (row " + std::to_string(i) +
                         " . row " + std::to_string(j) + " = " + std::to_string(dot) + ")");
             }

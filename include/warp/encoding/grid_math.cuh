@@ -8,8 +8,10 @@
 // tiny-cuda-nn's: the dense index sum v_i * r^i while the level's grid fits its table, else the
 // XOR of v_i * prime_i; modulo the level size. Vertex coordinates are unsigned 32-bit: a rotated
 // point that leaves the unit cube gets negative coordinates, which wrap (two's complement) — hashed
-// levels hash them like any vertex, dense levels alias them modulo the level size. Nothing is
-// clamped and no access leaves the level's table.
+// levels hash them like any vertex, dense levels alias them modulo the level size. Coordinates
+// (after rotation) are clamped to [-1, 2] — a rotated point of the unit cube stays inside it —
+// with NaN taken as -1, so NaN, infinite and huge inputs give defined (if meaningless) features
+// and a zero input gradient; no access ever leaves the level's table.
 //
 // Arithmetic is explicitly rounded (no fused multiply-adds on the device), so that the host and
 // CUDA backends compute the same bits; the deterministic backward relies on it.
@@ -101,16 +103,20 @@ WARP_HD WARP_FORCEINLINE cell<D> locate_cell(grid_view const& g, int l, float co
     for (int i = 0; i < D; ++i) { p[i] = x[i]; }
   }
   for (int i = 0; i < D; ++i) {
+    // Coordinates outside [-1, 2] (NaN, infinities, huge values) are clamped into it, so that the
+    // vertex conversion below is always defined; the gradient of a clamped coordinate is 0.
+    bool const inside = p[i] >= -1.0f && p[i] <= 2.0f;
+    p[i] = inside ? p[i] : (p[i] > 2.0f ? 2.0f : -1.0f);  // NaN goes to -1
     float const pos = add(mul(p[i], lv.scale), 0.5f);
     float const f = floorf(pos);
     float const t = sub(pos, f);
     c.vertex[i] = static_cast<std::uint32_t>(static_cast<int>(f));
     if (g.interp == interpolation::smoothstep) {
       c.w[i] = mul(mul(t, t), sub(3.0f, mul(2.0f, t)));
-      c.dw[i] = mul(mul(6.0f, t), sub(1.0f, t));
+      c.dw[i] = inside ? mul(mul(6.0f, t), sub(1.0f, t)) : 0.0f;
     } else {
       c.w[i] = t;
-      c.dw[i] = 1.0f;
+      c.dw[i] = inside ? 1.0f : 0.0f;
     }
   }
   return c;
