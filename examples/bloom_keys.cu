@@ -8,6 +8,8 @@
 // "maybe" (possibly in the set) or "no" (certainly not). Runs on the GPU when one is present.
 #include <warp/warp.cuh>
 
+#include "common/cli.hpp"
+
 #include <cstdint>
 #include <fstream>
 #include <iostream>
@@ -42,7 +44,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    double const rate = argc > 4 ? std::stod(argv[4]) : 0.01;
+    // Every argument is checked before anything is built or written.
+    double const rate = argc > 4 ? example::parse_real(argv[4], "false-positive rate", 1e-12, 0.5) : 0.01;
+    example::require_readable(argv[1], "key file");
+    example::require_readable(argv[3], "query file");
+    example::require_writable_prefix(argv[2]);
     auto const keys = read_lines(argv[1]);
     if (keys.empty()) { throw warp::invalid_argument(std::string(argv[1]) + " holds no keys"); }
     auto const key_hashes = hashed(keys);

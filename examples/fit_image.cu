@@ -11,6 +11,8 @@
 #include <warp/encoding/grid_encoding.cuh>
 #include <warp/warp.cuh>
 
+#include "common/cli.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -34,7 +36,17 @@ struct image {
   float at(int x, int y, int c) const { return pixels[(static_cast<std::size_t>(y) * width + x) * channels + c]; }
 };
 
+/// The grating angle of "gratings:<degrees>" (checked before any work), or NaN for other names.
+double grating_angle(std::string const& name) {
+  if (name.rfind("gratings:", 0) != 0) { return std::nan(""); }
+  return example::parse_real(name.c_str() + 9, "grating angle (degrees)", -360.0, 360.0);
+}
+
 image procedural(std::string const& name) {
+  if (name != "zoneplate" && name != "gratings" && name.rfind("gratings:", 0) != 0) {
+    throw std::invalid_argument("unknown image '" + name + "' (zoneplate, gratings, gratings:<deg>, or a .png file)");
+  }
+  double const fixed_angle = grating_angle(name);
   image img{256, 256, 1, {}};
   img.pixels.resize(256 * 256);
   double const pi = 3.14159265358979323846;
@@ -48,13 +60,11 @@ image procedural(std::string const& name) {
       } else {
         // Four quadrants of gratings at 0, 22.5, 45 and 67.5 degrees (or one angle for the whole image).
         double angle = 0;
-        if (name.rfind("gratings:", 0) == 0) {
-          angle = std::stod(name.substr(9)) * pi / 180;
-        } else if (name == "gratings") {
+        if (!std::isnan(fixed_angle)) {
+          angle = fixed_angle * pi / 180;
+        } else {
           angle = (u < 0.5 ? 0.0 : 22.5) + (v < 0.5 ? 0.0 : 45.0);
           angle *= pi / 180;
-        } else {
-          throw std::invalid_argument("unknown image '" + name + "' (zoneplate, gratings, gratings:<deg>, or a .png file)");
         }
         value = 0.5 + 0.5 * std::sin(2 * pi * 24 * (u * std::cos(angle) + v * std::sin(angle)));
       }
@@ -69,6 +79,14 @@ image read_png(std::string const& path) {
   png_image p{};
   p.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_file(&p, path.c_str())) { throw std::runtime_error(path + ": " + p.message); }
+  // The header's size is checked before the pixels are allocated.
+  constexpr png_uint_32 max_side = 8192;
+  if (p.width == 0 || p.height == 0 || p.width > max_side || p.height > max_side) {
+    png_image_free(&p);
+    throw example::input_error(path + ": the PNG header declares " + std::to_string(p.width) + " x " +
+                               std::to_string(p.height) + " pixels; this example fits images of at most " +
+                               std::to_string(max_side) + " x " + std::to_string(max_side));
+  }
   p.format = PNG_FORMAT_RGB;
   std::vector<unsigned char> bytes(PNG_IMAGE_SIZE(p));
   if (!png_image_finish_read(&p, nullptr, bytes.data(), 0, nullptr)) { throw std::runtime_error(path + ": " + p.message); }
@@ -259,11 +277,18 @@ double psnr(image const& img, std::vector<float> const& predicted) {
 
 int main(int argc, char** argv) {
   try {
+    if (argc > 4) {
+      std::cerr << "usage: " << argv[0] << " [image = gratings] [steps = 500] [out-prefix = fit]\n";
+      return 2;
+    }
+    // Every argument is checked before any work: the image name, the step count, and that the
+    // outputs can be written.
     std::string const source = argc > 1 ? argv[1] : "gratings";
-    int const steps = argc > 2 ? std::stoi(argv[2]) : 500;
+    int const steps = argc > 2 ? example::parse_integer<int>(argv[2], "steps", 1, 10000000) : 500;
     std::string const prefix = argc > 3 ? argv[3] : "fit";
-    if (steps < 1) { throw std::invalid_argument("steps must be positive, got " + std::to_string(steps)); }
+    example::require_writable_prefix(prefix + "_mhe");
     bool const is_png = source.size() > 4 && source.substr(source.size() - 4) == ".png";
+    if (is_png) { example::require_readable(source, "image"); }
 #ifdef WARP_HAVE_PNG
     image const img = is_png ? read_png(source) : procedural(source);
 #else
