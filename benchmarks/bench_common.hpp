@@ -1,5 +1,5 @@
 // Shared pieces of the benchmark binaries: problem sizes from the environment, the shuffled keys of
-// ANCHORS.md (cached per process), their copy in the backend's memory (cached too), timing (CUDA
+// the anchors in docs/benchmarks.md (cached per process), their copy in the backend's memory (cached too), timing (CUDA
 // events on the device, a steady clock on the host), and the roofline ratio counters.
 #pragma once
 
@@ -26,7 +26,7 @@ std::size_t env_log2(char const* name, std::size_t fallback) {
   return v ? static_cast<std::size_t>(std::atoi(v)) : fallback;
 }
 
-// Keys 1..n shuffled (as ANCHORS.md); misses are n+1..2n. Shuffling 2^27 keys takes seconds, so
+// Keys 1..n shuffled (as the published benchmarks do; see docs/benchmarks.md); misses are n+1..2n. Shuffling 2^27 keys takes seconds, so
 // each (type, n, offset) is generated once per process and shared by every benchmark.
 template <class K>
 std::vector<K> const& shuffled_keys(std::size_t n, std::size_t offset) {
@@ -36,6 +36,21 @@ std::vector<K> const& shuffled_keys(std::size_t n, std::size_t offset) {
     it->second.resize(n);
     std::iota(it->second.begin(), it->second.end(), static_cast<K>(offset + 1));
     std::shuffle(it->second.begin(), it->second.end(), std::mt19937_64{n + offset});
+  }
+  return it->second;
+}
+
+// The same keys 1..n in a second, unrelated order: lookups and erases use it, so that no table
+// (std::unordered_map's nodes, allocated in insertion order, least of all) is walked in the order
+// it was built in.
+template <class K>
+std::vector<K> const& requeried_keys(std::size_t n) {
+  static std::map<std::size_t, std::vector<K>> cache;
+  auto [it, fresh] = cache.try_emplace(n);
+  if (fresh) {
+    it->second.resize(n);
+    std::iota(it->second.begin(), it->second.end(), static_cast<K>(1));
+    std::shuffle(it->second.begin(), it->second.end(), std::mt19937_64{0x5EED0000ull + n});
   }
   return it->second;
 }

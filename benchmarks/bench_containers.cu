@@ -168,14 +168,14 @@ void bench_count(benchmark::State& state, warp::backend where, std::size_t m, bo
   bool built = false;
   auto prepare = [&] {
     if (!lookup) { counts.clear(stream); }
-    if (lookup && !built) { counts.count(keys.data(), keys.data() + n, nullptr, stream); }
+    if (lookup && !built) { counts.increment(keys.data(), keys.data() + n, nullptr, stream); }
     built = true;
   };
   auto body = [&] {
     if (lookup) {
-      counts.counts_async(distinct.data(), distinct.data() + host_distinct.size(), counts_out.data(), stream);
+      counts.count_async(distinct.data(), distinct.data() + host_distinct.size(), counts_out.data(), stream);
     } else {
-      counts.count_async(keys.data(), keys.data() + n, nullptr, stream);
+      counts.increment_async(keys.data(), keys.data() + n, nullptr, stream);
     }
   };
   double const best = timed_iterations(state, where, stream, prepare, body);

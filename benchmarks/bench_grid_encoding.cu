@@ -1,6 +1,6 @@
 // Benchmarks of the hash grid encoding (MHE and R-MHE): forward, forward with the input Jacobian,
 // backward to the parameters (atomic and deterministic) and backward to the inputs, for the
-// configurations of ANCHORS.md (L = 16, F = 2, T = 2^19, N_min = 16, b = 2 or N_max = 2048),
+// configurations of the anchors in docs/benchmarks.md (L = 16, F = 2, T = 2^19, N_min = 16, b = 2 or N_max = 2048),
 // d = 2 and 3, batches 2^18 and 2^21 (host: 2^14), fp32 and fp16 parameters, with and without
 // rotations. Throughput in M points/s; `bytes_per_point` counts the input, the output and the
 // 2^d * L table reads; on CUDA `ratio_to_copy` compares that traffic with the device copy

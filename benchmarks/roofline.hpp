@@ -1,5 +1,5 @@
 // Roofline kernels measured in the same run as the benchmarks that report ratios to them
-// (ANCHORS.md): device copy bandwidth, random 8-byte gather and random 8-byte CAS over a
+// (as the anchors in docs/benchmarks.md define them): device copy bandwidth, random 8-byte gather and random 8-byte CAS over a
 // 2^28-slot table, each one probe per operation. CUDA events time each kernel; best of 5.
 #pragma once
 

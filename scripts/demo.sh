@@ -3,6 +3,8 @@
 # present, else the host).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Set-up first, as on a fresh machine: installs (and names) the Debian packages that are missing.
+bash scripts/install-deps.sh
 [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
 cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=Release -DWARP_BUILD_TESTS=OFF -DWARP_BUILD_BENCHMARKS=OFF
 cmake --build build-demo -j "$(nproc)"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds the library's tests, examples and benchmarks and runs the test suite, twice:
 #  1. the normal build (CUDA code when nvcc exists; CUDA cases skip without a device),
-#  2. a host-only AddressSanitizer + UndefinedBehaviorSanitizer build of the tests.
+#  2. a host-only AddressSanitizer + UndefinedBehaviorSanitizer (with float-cast-overflow) build of the tests.
 # Usage: scripts/test.sh [build-dir-prefix]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Set-up first, as on a fresh machine: installs (and names) the Debian packages that are missing.
+bash scripts/install-deps.sh
 prefix=${1:-build}
 jobs=$(nproc)
 [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
