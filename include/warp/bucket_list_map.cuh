@@ -62,7 +62,7 @@ class bucket_list_map
   using table_type = detail::open_addressing_table<Key, detail::no_value, Probing>;
   using engine_type = typename table_type::engine_type;
   using lists_type = detail::bucket_lists<Value>;
-  friend class detail::table_members<bucket_list_map>;
+  friend struct detail::table_access;
   friend class detail::two_pass_lookups<bucket_list_map, Key, Value, Probing::tile_size>;
 
  public:

@@ -57,7 +57,11 @@ struct clamp_iterator {
 }  // namespace detail
 
 template <class Key, class Count = std::uint32_t, class Probing = linear_probing<4, 2>>
-class counting_map : public detail::table_members<counting_map<Key, Count, Probing>> {
+class counting_map : public detail::table_members<counting_map<Key, Count, Probing>>,
+                     public detail::erase_members<counting_map<Key, Count, Probing>>,
+                     public detail::contains_members<counting_map<Key, Count, Probing>>,
+                     public detail::rehash_members<counting_map<Key, Count, Probing>, detail::merge_duplicates>,
+                     public detail::pair_members<counting_map<Key, Count, Probing>, Key, Count> {
   static_assert(std::is_arithmetic_v<Count> && (sizeof(Count) == 4 || sizeof(Count) == 8),
                 "counts must be 4- or 8-byte arithmetic types");
   using table_type = detail::open_addressing_table<Key, Count, Probing>;
@@ -133,18 +137,6 @@ class counting_map : public detail::table_members<counting_map<Key, Count, Probi
     accumulate(first, last, amounts, outcomes, detail::completion::enqueue, stream, detail::count_sink{inserted});
   }
 
-  /// Erases the keys (their counts are forgotten); needs an erased_key. Returns how many were erased.
-  template <class KeyIt>
-  std::size_t erase(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
-    auto const scope = table_.activate();
-    return table_.erase(first, last, detail::completion::wait, stream);
-  }
-  template <class KeyIt>
-  void erase_async(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream(), std::uint64_t* erased = nullptr) {
-    auto const scope = table_.activate();
-    table_.erase(first, last, detail::completion::enqueue, stream, detail::count_sink{erased});
-  }
-
   // ---- lookups (never mutate) ------------------------------------------------------------------
 
   /// out[i] = the count of key i (0 when never seen). Returns how many keys were present.
@@ -177,33 +169,8 @@ class counting_map : public detail::table_members<counting_map<Key, Count, Probi
   std::size_t retrieve_at_least(Count k, Key* keys_out, Count* counts_out, cuda::stream_ref stream = default_stream()) const {
     return retrieve_at_least(k, keys_out, counts_out, ~std::size_t{0}, stream);
   }
-  /// Every (key, count) pair; the outputs hold `capacity` entries (checked first).
-  std::size_t retrieve_all(Key* keys_out, Count* counts_out, std::size_t capacity,
-                           cuda::stream_ref stream = default_stream()) const {
-    auto const scope = table_.activate();
-    return table_.retrieve_if("retrieve_all", detail::keep_all{}, keys_out, counts_out, capacity, stream);
-  }
-  /// Unchecked form: the outputs must hold size() entries.
-  std::size_t retrieve_all(Key* keys_out, Count* counts_out, cuda::stream_ref stream = default_stream()) const {
-    return retrieve_all(keys_out, counts_out, ~std::size_t{0}, stream);
-  }
-  /// Calls f(key, count) for every key, concurrently on the map's backend (see single_value_map::for_each).
-  template <class F>
-  std::size_t for_each(F f, cuda::stream_ref stream = default_stream()) const {
-    auto const scope = table_.activate();
-    return table_.for_each(f, stream);
-  }
-
-  [[nodiscard]] std::size_t tombstones(cuda::stream_ref stream = default_stream()) const {
-    auto const scope = table_.activate();
-    return table_.tombstones(stream);
-  }
-  /// Moves every (key, count) into a new table of at least `new_capacity` slots.
-  void rehash(std::size_t new_capacity, cuda::stream_ref stream = default_stream()) {
-    auto const scope = table_.activate();
-    table_.rehash(new_capacity, detail::merge_duplicates{}, stream);
-  }
-  void rehash(cuda::stream_ref stream = default_stream()) { rehash(this->capacity(), stream); }
+  // erase, contains, tombstones, rehash, retrieve_all (key, count) and for_each (key, count)
+  // come from the member mixins.
 
   /// The saturation limit (the type's maximum when counts wrap around).
   [[nodiscard]] Count limit() const noexcept { return limit_; }
@@ -214,7 +181,7 @@ class counting_map : public detail::table_members<counting_map<Key, Count, Probi
   [[nodiscard]] mutable_ref_type mutable_ref() noexcept { return mutable_ref_type{table_.engine(), limit_, saturating_}; }
 
  private:
-  friend class detail::table_members<counting_map>;
+  friend struct detail::table_access;
 
   static Count checked(max_count<Count> limit) {
     if (!(limit.value >= Count{1})) { throw invalid_argument("max_count must be at least 1, got " + std::to_string(limit.value)); }

@@ -34,7 +34,10 @@ struct key_visitor {
 }  // namespace detail
 
 template <class Key, class Probing = linear_probing<4, 2>>
-class hash_set : public detail::table_members<hash_set<Key, Probing>> {
+class hash_set : public detail::table_members<hash_set<Key, Probing>>,
+                 public detail::erase_members<hash_set<Key, Probing>>,
+                 public detail::contains_members<hash_set<Key, Probing>>,
+                 public detail::rehash_members<hash_set<Key, Probing>, detail::merge_duplicates> {
   using table_type = detail::open_addressing_table<Key, detail::no_value, Probing>;
 
  public:
@@ -80,36 +83,7 @@ class hash_set : public detail::table_members<hash_set<Key, Probing>> {
                   detail::count_sink{inserted});
   }
 
-  /// out[i] = whether key i is in the set. Returns how many were.
-  template <class KeyIt>
-  std::size_t contains(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
-    auto const scope = table_.activate();
-    return table_.contains(first, last, out, detail::completion::wait, stream);
-  }
-  template <class KeyIt>
-  void contains_async(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream(),
-                      std::uint64_t* found = nullptr) const {
-    auto const scope = table_.activate();
-    table_.contains(first, last, out, detail::completion::enqueue, stream, detail::count_sink{found});
-  }
-
-  /// Erases the given keys (absent ones are ignored); returns how many were erased. Tombstones are
-  /// cleaned by an automatic rehash as in single_value_map::erase.
-  template <class KeyIt>
-  std::size_t erase(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
-    auto const scope = table_.activate();
-    return table_.erase(first, last, detail::completion::wait, stream);
-  }
-  template <class KeyIt>
-  void erase_async(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream(), std::uint64_t* erased = nullptr) {
-    auto const scope = table_.activate();
-    table_.erase(first, last, detail::completion::enqueue, stream, detail::count_sink{erased});
-  }
-
-  [[nodiscard]] std::size_t tombstones(cuda::stream_ref stream = default_stream()) const {
-    auto const scope = table_.activate();
-    return table_.tombstones(stream);
-  }
+  // contains, erase, tombstones and rehash come from the member mixins.
 
   /// Copies every key (in no particular order) to `out`, which holds `capacity` entries (checked
   /// first). Returns the number written.
@@ -129,12 +103,6 @@ class hash_set : public detail::table_members<hash_set<Key, Probing>> {
     return table_.for_each(detail::key_visitor<Key, F>{f}, stream);
   }
 
-  void rehash(std::size_t new_capacity, cuda::stream_ref stream = default_stream()) {
-    auto const scope = table_.activate();
-    table_.rehash(new_capacity, detail::merge_duplicates{}, stream);
-  }
-  void rehash(cuda::stream_ref stream = default_stream()) { rehash(this->capacity(), stream); }
-
   [[nodiscard]] Key empty_key_sentinel() const noexcept { return table_.engine().empty_key(); }
   [[nodiscard]] Key erased_key_sentinel() const {
     if (!table_.has_erased()) { throw logic_error("this set was constructed without an erased_key sentinel"); }
@@ -145,7 +113,7 @@ class hash_set : public detail::table_members<hash_set<Key, Probing>> {
   [[nodiscard]] mutable_ref_type mutable_ref() noexcept { return mutable_ref_type{table_.engine()}; }
 
  private:
-  friend class detail::table_members<hash_set>;
+  friend struct detail::table_access;
   static detail::constant_iterator<detail::no_value> nothing() noexcept { return {}; }
 
   table_type table_;

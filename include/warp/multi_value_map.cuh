@@ -47,11 +47,13 @@ struct multi_options {
 template <class Key, class Value, class Probing = linear_probing<4, 2>>
 class multi_value_map
     : public detail::table_members<multi_value_map<Key, Value, Probing>>,
+      public detail::rehash_members<multi_value_map<Key, Value, Probing>, detail::keep_duplicates>,
+      public detail::pair_members<multi_value_map<Key, Value, Probing>, Key, Value>,
       public detail::two_pass_lookups<multi_value_map<Key, Value, Probing>, Key, Value, Probing::tile_size> {
   using table_type = detail::open_addressing_table<Key, Value, Probing>;
   using probe_type = detail::multi_probe<typename table_type::engine_type>;
   using members = detail::table_members<multi_value_map>;
-  friend class detail::table_members<multi_value_map>;
+  friend struct detail::table_access;
   friend class detail::two_pass_lookups<multi_value_map, Key, Value, Probing::tile_size>;
 
  public:
@@ -93,22 +95,8 @@ class multi_value_map
     add(first, last, values, outcomes, detail::completion::enqueue, stream, detail::count_sink{inserted});
   }
 
-  /// Every stored pair (in no particular order); the outputs hold `capacity` entries (checked first).
-  std::size_t retrieve_all(Key* keys_out, Value* values_out, std::size_t capacity,
-                           cuda::stream_ref stream = default_stream()) const {
-    auto const scope = table_.activate();
-    return table_.retrieve_if("retrieve_all", detail::keep_all{}, keys_out, values_out, capacity, stream);
-  }
-  /// Unchecked form: the outputs must hold size() entries.
-  std::size_t retrieve_all(Key* keys_out, Value* values_out, cuda::stream_ref stream = default_stream()) const {
-    return retrieve_all(keys_out, values_out, ~std::size_t{0}, stream);
-  }
-  /// Calls f(key, value) for every stored pair, concurrently on the map's backend (see single_value_map::for_each).
-  template <class F>
-  std::size_t for_each(F f, cuda::stream_ref stream = default_stream()) const {
-    auto const scope = table_.activate();
-    return table_.for_each(f, stream);
-  }
+  // retrieve_all, for_each and rehash (every pair kept, duplicates included) come from the
+  // member mixins.
 
   /// Values dropped by the per-key cap since construction or the last clear().
   [[nodiscard]] std::uint64_t dropped_values(cuda::stream_ref stream = default_stream()) const {
@@ -128,13 +116,6 @@ class multi_value_map
     members::clear_async(stream);
     reset_dropped(stream);
   }
-  /// Moves every pair, each duplicate included, into a new table of at least `new_capacity` slots.
-  void rehash(std::size_t new_capacity, cuda::stream_ref stream = default_stream()) {
-    auto const scope = table_.activate();
-    table_.rehash(new_capacity, detail::keep_duplicates{}, stream);
-  }
-  void rehash(cuda::stream_ref stream = default_stream()) { rehash(this->capacity(), stream); }
-
   [[nodiscard]] std::size_t memory_bytes() const noexcept { return table_.memory_bytes() + sizeof(unsigned long long); }
   [[nodiscard]] multi_options options() const noexcept { return options_; }
   [[nodiscard]] Key empty_key_sentinel() const noexcept { return table_.engine().empty_key(); }

@@ -39,7 +39,11 @@ namespace warp {
 /// calls only enqueue work on `stream` (CUDA) and return at once. Every call runs on the device the
 /// map was made on.
 template <class Key, class Value, class Probing = linear_probing<4, 2>>
-class single_value_map : public detail::table_members<single_value_map<Key, Value, Probing>> {
+class single_value_map : public detail::table_members<single_value_map<Key, Value, Probing>>,
+                         public detail::erase_members<single_value_map<Key, Value, Probing>>,
+                         public detail::contains_members<single_value_map<Key, Value, Probing>>,
+                         public detail::rehash_members<single_value_map<Key, Value, Probing>, detail::merge_duplicates>,
+                         public detail::pair_members<single_value_map<Key, Value, Probing>, Key, Value> {
   using table_type = detail::open_addressing_table<Key, Value, Probing>;
 
  public:
@@ -144,57 +148,7 @@ class single_value_map : public detail::table_members<single_value_map<Key, Valu
     table_.find(first, last, out, detail::completion::enqueue, stream, detail::count_sink{found});
   }
 
-  /// Writes whether each key is present. Returns how many were.
-  template <class KeyIt>
-  std::size_t contains(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
-    auto const scope = table_.activate();
-    return table_.contains(first, last, out, detail::completion::wait, stream);
-  }
-  template <class KeyIt>
-  void contains_async(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream(),
-                      std::uint64_t* found = nullptr) const {
-    auto const scope = table_.activate();
-    table_.contains(first, last, out, detail::completion::enqueue, stream, detail::count_sink{found});
-  }
-
-  // ---- erase -----------------------------------------------------------------------------------
-
-  /// Erases the given keys (absent keys are ignored). Returns how many were erased. When erased
-  /// slots (tombstones) reach a quarter of the capacity the table is rehashed in place, so that
-  /// lookups of absent keys do not slow down without bound.
-  template <class KeyIt>
-  std::size_t erase(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
-    auto const scope = table_.activate();
-    return table_.erase(first, last, detail::completion::wait, stream);
-  }
-  /// Enqueues the erase; tombstones are not cleaned automatically (call rehash() when needed).
-  template <class KeyIt>
-  void erase_async(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream(), std::uint64_t* erased = nullptr) {
-    auto const scope = table_.activate();
-    table_.erase(first, last, detail::completion::enqueue, stream, detail::count_sink{erased});
-  }
-
   // ---- whole-table operations ------------------------------------------------------------------
-
-
-  /// Number of erased slots (tombstones) currently in the table.
-  [[nodiscard]] std::size_t tombstones(cuda::stream_ref stream = default_stream()) const {
-    auto const scope = table_.activate();
-    return table_.tombstones(stream);
-  }
-
-
-  /// Copies all pairs (in no particular order) to the output arrays, which hold `capacity`
-  /// entries (checked before anything is written; values_out may be null: keys only). Returns
-  /// the number written.
-  std::size_t retrieve_all(Key* keys_out, Value* values_out, std::size_t capacity,
-                           cuda::stream_ref stream = default_stream()) const {
-    return retrieve_if(detail::keep_all{}, keys_out, values_out, capacity, stream);
-  }
-  /// Unchecked form: the outputs must hold size() entries.
-  std::size_t retrieve_all(Key* keys_out, Value* values_out, cuda::stream_ref stream = default_stream()) const {
-    return retrieve_if(detail::keep_all{}, keys_out, values_out, unchecked, stream);
-  }
 
   /// Number of stored pairs for which keep(key, value) holds (a __host__ __device__ callable).
   template <class Keep>
@@ -217,26 +171,7 @@ class single_value_map : public detail::table_members<single_value_map<Key, Valu
     return retrieve_if(keep, keys_out, values_out, unchecked, stream);
   }
 
-  /// Calls f(key, value) for every stored pair, on the map's backend and concurrently from its
-  /// threads: in a CUDA kernel (f must be __device__ or __host__ __device__) or on OpenMP threads
-  /// (f must be thread-safe). Returns the number of pairs visited.
-  template <class F>
-  std::size_t for_each(F f, cuda::stream_ref stream = default_stream()) const {
-    auto const scope = table_.activate();
-    return table_.for_each(f, stream);
-  }
-
-  /// Moves every pair into a new table of at least `new_capacity` slots, dropping tombstones.
-  /// Throws (and keeps the current table) when `new_capacity` cannot hold the stored keys.
-  void rehash(std::size_t new_capacity, cuda::stream_ref stream = default_stream()) {
-    auto const scope = table_.activate();
-    table_.rehash(new_capacity, detail::merge_duplicates{}, stream);
-  }
-  /// Rehash into the same capacity (drops tombstones).
-  void rehash(cuda::stream_ref stream = default_stream()) { rehash(this->capacity(), stream); }
-
   // ---- state -----------------------------------------------------------------------------------
-
 
   [[nodiscard]] Key empty_key_sentinel() const noexcept { return table_.engine().empty_key(); }
   [[nodiscard]] Value empty_value_sentinel() const noexcept { return table_.engine().empty_value(); }
@@ -252,7 +187,7 @@ class single_value_map : public detail::table_members<single_value_map<Key, Valu
   [[nodiscard]] mutable_ref_type mutable_ref() noexcept { return mutable_ref_type{table_.engine()}; }
 
  private:
-  friend class detail::table_members<single_value_map>;
+  friend struct detail::table_access;
   static constexpr std::size_t unchecked = ~std::size_t{0};
 
   table_type table_;
