@@ -23,6 +23,7 @@
 #include <cuda/atomic>
 
 #include <warp/core/config.cuh>
+#include <warp/detail/atomic.cuh>
 #include <warp/encoding/grid_config.cuh>
 
 namespace warp::encoding {
@@ -163,8 +164,7 @@ WARP_HD void scatter_param_gradient(grid_view const& g, float const* x, float co
     detail::for_each_corner<D>(g, g.level[l], c, [&](int, float weight, std::uint64_t entry) {
       float* out = grad + entry * static_cast<std::uint64_t>(g.features);
       for (int f = 0; f < g.features; ++f) {
-        cuda::atomic_ref<float, cuda::thread_scope_device>{out[f]}.fetch_add(detail::mul(weight, dl_dy[l * g.features + f]),
-                                                                             cuda::std::memory_order_relaxed);
+        (void)warp::detail::atomic_add(out + f, detail::mul(weight, dl_dy[l * g.features + f]));
       }
     });
   }
@@ -266,7 +266,7 @@ WARP_HD void scatter_param_gradient_fixed(grid_view const& g, float const* x, fl
 #else
         long long const q = std::llrint(scaled);
 #endif
-        if (q != 0) { cuda::atomic_ref<long long, cuda::thread_scope_device>{out[f]}.fetch_add(q, cuda::std::memory_order_relaxed); }
+        if (q != 0) { (void)warp::detail::atomic_add(out + f, q); }
       }
     });
   }
