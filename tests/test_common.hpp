@@ -32,6 +32,33 @@ struct cuda_backend {
     }                                                                                       \
   } while (0)
 
+/// Both backends, for typed tests over the backend alone (CUDA cases skip without a device).
+using both_backends = ::testing::Types<host_backend, cuda_backend>;
+struct backend_names {
+  template <class B>
+  static std::string GetName(int) { return B::name; }
+};
+template <class B>
+class on_backend : public ::testing::Test {
+ protected:
+  static constexpr warp::backend where = B::value;
+  void SetUp() override { WARP_SKIP_UNLESS_AVAILABLE(where); }
+};
+
+/// The message of the warp::error that f() throws ("no error" if none; another exception type is
+/// reported as such, so that a test expecting a warp::error fails on it).
+template <class F>
+std::string error_message(F&& f) {
+  try {
+    f();
+  } catch (warp::error const& e) {
+    return e.what();
+  } catch (std::exception const& e) {
+    return std::string("not a warp::error: ") + e.what();
+  }
+  return "no error";
+}
+
 /// A 16-byte key type with no arithmetic, compared bitwise by the library.
 struct key128 {
   std::uint64_t lo;

@@ -175,34 +175,15 @@ TYPED_TEST(Members, ContainersTakeTheirMemoryFromTheCallersResource) {
 }
 
 template <class B>
-class Retrieval : public ::testing::Test {
- protected:
-  static constexpr warp::backend where = B::value;
-  void SetUp() override { WARP_SKIP_UNLESS_AVAILABLE(where); }
-};
-using backends = ::testing::Types<host_backend, cuda_backend>;
-struct backend_names {
-  template <class B>
-  static std::string GetName(int) { return B::name; }
-};
-TYPED_TEST_SUITE(Retrieval, backends, backend_names);
-
-template <class F>
-std::string error_text(F&& f) {
-  try {
-    f();
-  } catch (warp::error const& e) {
-    return e.what();
-  }
-  return "no error";
-}
+class Retrieval : public on_backend<B> {};
+TYPED_TEST_SUITE(Retrieval, both_backends, backend_names);
 
 TYPED_TEST(Retrieval, CheckedRetrieveFormsNameBothSizes) {
   constexpr auto where = TestFixture::where;
   auto map = single_kind::make(1000, where);
   (void)single_kind::add(map, distinct(100));
   std::vector<std::uint32_t> keys(99), values(99);
-  std::string const e = error_text([&] { map.retrieve_all(keys.data(), values.data(), keys.size()); });
+  std::string const e = error_message([&] { map.retrieve_all(keys.data(), values.data(), keys.size()); });
   EXPECT_NE(e.find("needs 100 entries but holds 99"), std::string::npos) << e;
   keys.resize(100);
   values.resize(100);
@@ -213,12 +194,12 @@ TYPED_TEST(Retrieval, CheckedRetrieveFormsNameBothSizes) {
   auto set = set_kind::make(1000, where);
   (void)set_kind::add(set, distinct(10));
   std::vector<std::uint32_t> few(9);
-  EXPECT_NE(error_text([&] { set.retrieve_all(few.data(), few.size()); }).find("needs 10 entries but holds 9"),
+  EXPECT_NE(error_message([&] { set.retrieve_all(few.data(), few.size()); }).find("needs 10 entries but holds 9"),
             std::string::npos);
   auto counts = counting_kind::make(1000, where);
   (void)counting_kind::add(counts, distinct(10));
   std::vector<std::uint32_t> tallies(9);
-  EXPECT_NE(error_text([&] { counts.retrieve_at_least(1, few.data(), tallies.data(), few.size()); })
+  EXPECT_NE(error_message([&] { counts.retrieve_at_least(1, few.data(), tallies.data(), few.size()); })
                 .find("needs 10 entries but holds 9"),
             std::string::npos);
 }

@@ -16,17 +16,8 @@ using namespace warp_test;
 namespace {
 
 template <class B>
-class Defects : public ::testing::Test {
- protected:
-  static constexpr warp::backend where = B::value;
-  void SetUp() override { WARP_SKIP_UNLESS_AVAILABLE(where); }
-};
-using backends = ::testing::Types<host_backend, cuda_backend>;
-struct backend_names {
-  template <class B>
-  static std::string GetName(int) { return B::name; }
-};
-TYPED_TEST_SUITE(Defects, backends, backend_names);
+class Defects : public on_backend<B> {};
+TYPED_TEST_SUITE(Defects, both_backends, backend_names);
 
 std::vector<key128> wide_keys(std::size_t n, std::uint64_t seed) {
   std::vector<key128> keys(n);

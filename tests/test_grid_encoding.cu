@@ -129,12 +129,7 @@ class GridEncoding : public ::testing::Test {
     return p;
   }
 };
-using backends = ::testing::Types<host_backend, cuda_backend>;
-struct backend_names {
-  template <class B>
-  static std::string GetName(int) { return B::name; }
-};
-TYPED_TEST_SUITE(GridEncoding, backends, backend_names);
+TYPED_TEST_SUITE(GridEncoding, both_backends, backend_names);
 
 TEST(GridConfig, LayoutMatchesTinyCudaNn) {
   enc::grid_config c;

@@ -21,17 +21,6 @@ using namespace warp_test;
 
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (warp::error const& e) {
-    return e.what();
-  } catch (std::exception const& e) {
-    return std::string("not a warp::error: ") + e.what();
-  }
-  return "no error";
-}
 
 bool contains(std::string const& text, std::string const& part) { return text.find(part) != std::string::npos; }
 
@@ -40,14 +29,14 @@ using filter_t = warp::bloom_filter<std::uint64_t, 64>;
 // ---- Bloom filter sizes -----------------------------------------------------------------------
 
 TEST(BloomSizes, ImpossibleBitCountsThrowWithTheNumbers) {
-  std::string const e = error_of([] { filter_t f{std::numeric_limits<std::size_t>::max(), 3, warp::backend::host}; });
+  std::string const e = error_message([] { filter_t f{std::numeric_limits<std::size_t>::max(), 3, warp::backend::host}; });
   EXPECT_TRUE(contains(e, "18446744073709551615 bits")) << e;
   EXPECT_TRUE(contains(e, "more than the supported")) << e;
 }
 
 TEST(BloomSizes, HugeKeyCountsThrowInsteadOfOverflowing) {
   for (std::size_t keys : {std::numeric_limits<std::size_t>::max(), std::size_t{1} << 60}) {
-    std::string const e = error_of([&] { filter_t f{warp::bloom_sizing{keys, 0.01}, warp::backend::host}; });
+    std::string const e = error_message([&] { filter_t f{warp::bloom_sizing{keys, 0.01}, warp::backend::host}; });
     EXPECT_TRUE(contains(e, std::to_string(keys) + " keys")) << e;
     EXPECT_TRUE(contains(e, "more than the supported")) << e;
   }
@@ -89,7 +78,7 @@ TEST(BloomFiles, BlockCountThatWrapsIsRejected) {
   // 2^58 + 1 blocks of 64 bytes: the byte count wraps to 64 in 64-bit arithmetic.
   std::uint64_t const blocks = (std::uint64_t{1} << 58) + 1;
   std::string const bad = s.with_header(blocks, blocks * 64, s.bytes.size());
-  std::string const e = error_of([&] { (void)filter_t::load(bad, warp::backend::host); });
+  std::string const e = error_message([&] { (void)filter_t::load(bad, warp::backend::host); });
   EXPECT_TRUE(contains(e, bad)) << e;
   EXPECT_TRUE(contains(e, "inconsistent header")) << e;
   std::remove(bad.c_str());
@@ -99,7 +88,7 @@ TEST(BloomFiles, SizesClaimedByTheHeaderAreCheckedAgainstTheFileFirst) {
   saved_filter const s;
   for (std::uint64_t claimed : {std::uint64_t{1} << 30, std::uint64_t{64} << 40}) {  // 1 GiB, 64 TiB
     std::string const bad = s.with_header(claimed / 64, claimed, 64);          // a 64-byte file
-    std::string const e = error_of([&] { (void)filter_t::load(bad, warp::backend::host); });
+    std::string const e = error_message([&] { (void)filter_t::load(bad, warp::backend::host); });
     EXPECT_TRUE(contains(e, "promises " + std::to_string(claimed) + " bytes")) << e;
     EXPECT_TRUE(contains(e, "truncated")) << e;
     std::remove(bad.c_str());
@@ -109,7 +98,7 @@ TEST(BloomFiles, SizesClaimedByTheHeaderAreCheckedAgainstTheFileFirst) {
 TEST(BloomFiles, LoadingADirectorySaysSo) {
   std::string const dir = ::testing::TempDir() + "warp_hardening_dir.bloom";
   ::mkdir(dir.c_str(), 0755);
-  std::string const e = error_of([&] { (void)filter_t::load(dir, warp::backend::host); });
+  std::string const e = error_message([&] { (void)filter_t::load(dir, warp::backend::host); });
   EXPECT_TRUE(contains(e, dir + " is a directory")) << e;
   ::rmdir(dir.c_str());
 }
@@ -153,14 +142,14 @@ TEST(GridConfig, LevelsWhoseResolutionOverflowsAreRejectedNamingTheLevel) {
   c.levels = 32;
   c.per_level_scale = 2.0;
   c.base_resolution = 16;
-  std::string const e = error_of([&] { c.validate(); });
+  std::string const e = error_message([&] { c.validate(); });
   EXPECT_TRUE(contains(e, "level 21 would have scale")) << e;
 }
 
 TEST(GridConfig, NonFiniteAndHugeNumbersAreRejected) {
   double const inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
   auto check = [](enc::grid_config const& c, std::string const& field) {
-    std::string const e = error_of([&] { c.validate(); });
+    std::string const e = error_message([&] { c.validate(); });
     EXPECT_TRUE(contains(e, field)) << e;
   };
   for (double v : {inf, nan, 1e30}) {
@@ -188,16 +177,8 @@ TEST(GridConfig, NonFiniteAndHugeNumbersAreRejected) {
 }
 
 template <class B>
-class GridBadPoints : public ::testing::Test {
- protected:
-  void SetUp() override { WARP_SKIP_UNLESS_AVAILABLE(B::value); }
-};
-using backends = ::testing::Types<host_backend, cuda_backend>;
-struct backend_names {
-  template <class B>
-  static std::string GetName(int) { return B::name; }
-};
-TYPED_TEST_SUITE(GridBadPoints, backends, backend_names);
+class GridBadPoints : public on_backend<B> {};
+TYPED_TEST_SUITE(GridBadPoints, both_backends, backend_names);
 
 // Was: NaN, infinite or huge points were undefined behaviour in the float -> int conversion.
 // Now coordinates are clamped to [-1, 2] (NaN to -1): finite features, zero input gradient.
