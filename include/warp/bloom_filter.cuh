@@ -181,9 +181,11 @@ class bloom_filter {
   std::size_t add(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
     return insert(first, last, nullptr, warp::detail::completion::wait, stream);
   }
+  /// `possibly_present` (optional, host or device memory): receives add()'s count, stream-ordered.
   template <class KeyIt>
-  void add_async(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream()) {
-    insert(first, last, nullptr, warp::detail::completion::enqueue, stream);
+  void add_async(KeyIt first, KeyIt last, cuda::stream_ref stream = default_stream(),
+                 std::uint64_t* possibly_present = nullptr) {
+    insert(first, last, nullptr, warp::detail::completion::enqueue, stream, possibly_present);
   }
   /// Adds the keys; was_present[i] tells whether key i was possibly present before its add (within
   /// one call, a key repeated in the input may or may not see its own earlier copy).
@@ -199,9 +201,11 @@ class bloom_filter {
   std::size_t contains(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
     return query(first, last, out, warp::detail::completion::wait, stream);
   }
+  /// `positives` (optional, host or device memory): receives the number of positives, stream-ordered.
   template <class KeyIt>
-  void contains_async(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
-    query(first, last, out, warp::detail::completion::enqueue, stream);
+  void contains_async(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream(),
+                      std::uint64_t* positives = nullptr) const {
+    query(first, last, out, warp::detail::completion::enqueue, stream, positives);
   }
 
   void clear(cuda::stream_ref stream = default_stream()) {
@@ -419,19 +423,23 @@ class bloom_filter {
   }
 
   template <class KeyIt>
-  std::size_t insert(KeyIt first, KeyIt last, bool* was_present, warp::detail::completion mode, cuda::stream_ref stream) {
+  std::size_t insert(KeyIt first, KeyIt last, bool* was_present, warp::detail::completion mode, cuda::stream_ref stream,
+                     std::uint64_t* count_out = nullptr) {
     auto const scope = activate();
     return static_cast<std::size_t>(warp::detail::run_keyed<tile_size>(
         exec(stream), was_present ? "add_and_test" : "add", first, last, was_present, false,
-        mode, [&](auto keys, bool* out) { return bloom::detail::add_fn<mutable_ref_type, decltype(keys)>{{mutable_view(), keys}, out}; }));
+        mode, [&](auto keys, bool* out) { return bloom::detail::add_fn<mutable_ref_type, decltype(keys)>{{mutable_view(), keys}, out}; },
+        warp::detail::count_sink{count_out}));
   }
 
   template <class KeyIt>
-  std::size_t query(KeyIt first, KeyIt last, bool* out, warp::detail::completion mode, cuda::stream_ref stream) const {
+  std::size_t query(KeyIt first, KeyIt last, bool* out, warp::detail::completion mode, cuda::stream_ref stream,
+                    std::uint64_t* count_out = nullptr) const {
     auto const scope = activate();
     return static_cast<std::size_t>(warp::detail::run_keyed<tile_size>(
         exec(stream), "contains", first, last, out, true, mode,
-        [&](auto keys, bool* flags) { return bloom::detail::contains_fn<ref_type, decltype(keys)>{{ref(), keys}, flags}; }));
+        [&](auto keys, bool* flags) { return bloom::detail::contains_fn<ref_type, decltype(keys)>{{ref(), keys}, flags}; },
+        warp::detail::count_sink{count_out}));
   }
 
   void merge(bloom_filter const& other, bool intersect, cuda::stream_ref stream) {
