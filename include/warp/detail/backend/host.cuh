@@ -66,10 +66,6 @@ template <class F, class = void>
 struct has_prefetch : std::false_type {};
 template <class F>
 struct has_prefetch<F, std::void_t<decltype(std::declval<F const&>().prefetch(std::size_t{}))>> : std::true_type {};
-template <class F, class = void>
-struct has_prefetch_late : std::false_type {};
-template <class F>
-struct has_prefetch_late<F, std::void_t<decltype(std::declval<F const&>().prefetch_late(std::size_t{}))>> : std::true_type {};
 
 /// Calls f(one_lane_tile, i) for i in [0, n) on OpenMP threads and returns the summed results.
 /// The callback runs concurrently from several threads.
@@ -87,20 +83,10 @@ unsigned long long for_each_item(std::size_t n, F const& f) {
 #define WARP_PREFETCH_DISTANCE 32
 #endif
     constexpr std::int64_t distance = WARP_PREFETCH_DISTANCE;
-    if constexpr (has_prefetch_late<F>::value) {
-      // Two stages: what item i + distance needs first, then, half way, what that revealed.
 #pragma omp parallel for schedule(static) reduction(+ : total)
-      for (std::int64_t i = 0; i < count; ++i) {
-        if (i + distance < count) { f.prefetch(static_cast<std::size_t>(i + distance)); }
-        if (i + distance / 2 < count) { f.prefetch_late(static_cast<std::size_t>(i + distance / 2)); }
-        total += f(tile, static_cast<std::size_t>(i));
-      }
-    } else {
-#pragma omp parallel for schedule(static) reduction(+ : total)
-      for (std::int64_t i = 0; i < count; ++i) {
-        if (i + distance < count) { f.prefetch(static_cast<std::size_t>(i + distance)); }
-        total += f(tile, static_cast<std::size_t>(i));
-      }
+    for (std::int64_t i = 0; i < count; ++i) {
+      if (i + distance < count) { f.prefetch(static_cast<std::size_t>(i + distance)); }
+      total += f(tile, static_cast<std::size_t>(i));
     }
   } else {
 #pragma omp parallel for schedule(static) reduction(+ : total)

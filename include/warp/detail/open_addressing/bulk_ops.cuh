@@ -26,14 +26,6 @@ struct keyed_items {
   }
 };
 
-/// The same for lookups that run while nothing writes the table: a two-stage prefetch (the host
-/// slot tags first, then only the slots whose tag matches; see engine.cuh).
-template <class Engine, class KeyIt>
-struct lookup_items : keyed_items<Engine, KeyIt> {
-  WARP_HD void prefetch(std::size_t i) const { this->engine.prefetch_lookup(this->keys[i]); }
-  WARP_HD void prefetch_late(std::size_t i) const { this->engine.prefetch_candidates(this->keys[i]); }
-};
-
 template <class Engine, class KeyIt, class ValueIt, class OnPresent>
 struct upsert_fn : keyed_items<Engine, KeyIt> {
   ValueIt values;
@@ -49,7 +41,7 @@ struct upsert_fn : keyed_items<Engine, KeyIt> {
 };
 
 template <class Engine, class KeyIt, class OutIt>
-struct find_fn : lookup_items<Engine, KeyIt> {
+struct find_fn : keyed_items<Engine, KeyIt> {
   OutIt out;
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
@@ -60,7 +52,7 @@ struct find_fn : lookup_items<Engine, KeyIt> {
 };
 
 template <class Engine, class KeyIt>
-struct contains_fn : lookup_items<Engine, KeyIt> {
+struct contains_fn : keyed_items<Engine, KeyIt> {
   bool* out;
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {

@@ -206,41 +206,6 @@ class probing_engine {
 #endif
   }
 
-  /// The first stage of a bulk lookup's two-stage prefetch: with host slot tags, only the tags of
-  /// the key's first windows (a miss never needs more); without, the first window's slots.
-  WARP_HD WARP_FORCEINLINE void prefetch_lookup(Key const& key) const noexcept {
-#if !WARP_DEVICE_COMPILATION
-    if (tags_ == nullptr) { return prefetch(key); }
-    detail::probe_position const pos = Probing::begin(hash_, key, num_windows_);
-    std::size_t const first = pos.window * window_size;
-    detail::probe_position next = pos;
-    next.advance();
-    if (next.window == pos.window + 1) {
-      // Linear probing: the run of tags goes on into the next line at high load.
-      prefetch_lines(tags_ + first, first + 64 + window_size <= capacity() ? 64 + window_size : window_size);
-    } else {
-      prefetch_lines(tags_ + first, window_size);
-      prefetch_lines(tags_ + next.window * window_size, window_size);
-    }
-#else
-    (void)key;
-#endif
-  }
-  /// The second stage, issued once the tags have arrived: the slots of the first window whose tag
-  /// matches the key's (for a hit, the one slot the lookup will read).
-  WARP_HD WARP_FORCEINLINE void prefetch_candidates(Key const& key) const noexcept {
-#if !WARP_DEVICE_COMPILATION
-    if (tags_ == nullptr) { return; }
-    detail::probe_position const pos = Probing::begin(hash_, key, num_windows_);
-    std::size_t const base = pos.window * window_size;
-    for (int j = 0; j < window_size; ++j) {
-      if (tags_[base + static_cast<std::size_t>(j)] == pos.tag) { prefetch_lines(slots_ + base + static_cast<std::size_t>(j), sizeof(slot_type)); }
-    }
-#else
-    (void)key;
-#endif
-  }
-
   template <class Tile, class OnPresent>
   WARP_HD insert_outcome upsert(Tile const& tile, Key const& key, Value const& value,
                                 OnPresent const& on_present) const noexcept {
