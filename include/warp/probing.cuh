@@ -29,7 +29,6 @@ struct probe_position {
   std::size_t window;
   std::size_t stride;
   std::size_t num_windows;
-  std::uint8_t tag;  // 7 bits of the hash the window choice did not use (host slot tags, see engine.cuh)
   WARP_HD WARP_FORCEINLINE void advance() noexcept {
     window += stride;
     if (window >= num_windows) { window -= num_windows; }
@@ -73,9 +72,8 @@ struct linear_probing : detail::window_geometry<TileSize, SlotsPerLane, Hash> {
   template <class Key, class H>
   WARP_HD WARP_FORCEINLINE static detail::probe_position begin(H const& h, Key const& key,
                                                                std::size_t num_windows) noexcept {
-    std::uint64_t const v = hash::detail::spread64(static_cast<std::uint64_t>(h(key)));
-    return {static_cast<std::size_t>(hash::detail::mulhi64(v, num_windows)), 1, num_windows,
-            static_cast<std::uint8_t>(v & 0x7f)};
+    std::uint64_t const v = static_cast<std::uint64_t>(h(key));
+    return {static_cast<std::size_t>(hash::detail::reduce_to_range(v, num_windows)), 1, num_windows};
   }
 };
 
@@ -99,7 +97,7 @@ struct double_hashing : detail::window_geometry<TileSize, SlotsPerLane, Hash> {
     // The stride comes from the low bits the start did not use, remixed.
     std::uint64_t const second = hash::fmix64(v ^ 0x2545F4914F6CDD1Dull);
     std::size_t const stride = 1 + static_cast<std::size_t>(hash::detail::mulhi64(second, num_windows - 1));
-    return {start, stride, num_windows, static_cast<std::uint8_t>(v & 0x7f)};
+    return {start, stride, num_windows};
   }
 };
 

@@ -88,15 +88,6 @@ WARP_HD WARP_FORCEINLINE T atomic_load(T const* address) noexcept {
   }
 }
 
-/// Relaxed atomic store of one byte (host slot tags).
-WARP_HD WARP_FORCEINLINE void atomic_store_byte(std::uint8_t* address, std::uint8_t value) noexcept {
-#if WARP_DEVICE_COMPILATION
-  *reinterpret_cast<volatile std::uint8_t*>(address) = value;
-#else
-  __atomic_store_n(address, value, __ATOMIC_RELAXED);
-#endif
-}
-
 /// Relaxed atomic store of a 4- or 8-byte object.
 template <class T>
 WARP_HD WARP_FORCEINLINE void atomic_store(T* address, T const& value) noexcept {

@@ -90,7 +90,6 @@ struct clear_fn {
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
     engine.slots()[i] = Engine::slot_type::make(engine.empty_key(), engine.empty_value());
-    engine.set_tag(i, Engine::empty_tag);
     return 0;
   }
 };

@@ -10,14 +10,6 @@
 // Every loop is bounded: the probe sequence visits each window once, and a retry only follows a
 // CAS lost to another thread's successful write, which can happen at most once per slot.
 //
-// Host slot tags: on the host backend the table also keeps one byte per slot (`tags`): the empty
-// or erased state, or 7 bits of the key's hash. Every write of a slot writes its tag too (inserts
-// after their claim, erases after theirs); bulk lookups, which run when nothing writes the table,
-// then scan a window's tags (one byte per slot, 64 slots per cache line) and read a slot only
-// where the tag matches. A miss stops at the first tag that says empty without touching a slot,
-// as SwissTable's control bytes do. Concurrent host-thread lookups (refs) read the slots as on
-// the device, and the CUDA backend has no tags at all.
-//
 // Insertion with tombstones: a key may live beyond an erased slot, so an insert keeps probing past
 // tombstones until it meets its key or an empty slot, and only then claims the first available
 // (empty or erased) slot it saw. Concurrent inserts of one key all pick the same first available
@@ -26,7 +18,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 
 #include <cuda/atomic>
@@ -112,16 +103,11 @@ class probing_engine {
   /// False for key-only tables (hash_set): their slots hold just the key.
   static constexpr bool has_value = !std::is_same_v<Value, no_value>;
 
-  /// Tag bytes of the host slot tags (see the file comment); filled slots hold 7 hash bits.
-  static constexpr std::uint8_t empty_tag = 0x80;
-  static constexpr std::uint8_t erased_tag = 0xFE;
-
   probing_engine() = default;
-  /// `tags`: the host slot tags (capacity bytes), or null (CUDA backend).
   probing_engine(slot_type* slots, std::size_t num_windows, Key empty, Key erased, bool has_erased,
-                 Value empty_val, hasher h, std::uint32_t* status, std::uint8_t* tags = nullptr) noexcept
+                 Value empty_val, hasher h, std::uint32_t* status) noexcept
       : slots_{slots}, num_windows_{num_windows}, empty_key_{empty}, erased_key_{erased},
-        has_erased_{has_erased}, empty_value_{empty_val}, hash_{h}, status_{status}, tags_{tags} {}
+        has_erased_{has_erased}, empty_value_{empty_val}, hash_{h}, status_{status} {}
 
   WARP_HD WARP_FORCEINLINE std::size_t capacity() const noexcept { return num_windows_ * window_size; }
   WARP_HD WARP_FORCEINLINE std::size_t num_windows() const noexcept { return num_windows_; }
@@ -131,21 +117,6 @@ class probing_engine {
   WARP_HD WARP_FORCEINLINE Value empty_value() const noexcept { return empty_value_; }
   WARP_HD WARP_FORCEINLINE std::uint32_t* status_word() const noexcept { return status_; }
   WARP_HD WARP_FORCEINLINE hasher hash_function() const noexcept { return hash_; }
-  WARP_HD WARP_FORCEINLINE std::uint8_t* tags() const noexcept { return tags_; }
-
-  /// Records slot i's new state in the host slot tags (a no-op without tags, and on the device).
-  WARP_HD WARP_FORCEINLINE void set_tag(std::size_t i, std::uint8_t tag) const noexcept {
-#if !WARP_DEVICE_COMPILATION
-    if (tags_ != nullptr) { atomic_store_byte(tags_ + i, tag); }
-#else
-    (void)i;
-    (void)tag;
-#endif
-  }
-  /// The tag of a filled slot holding `key`.
-  WARP_HD WARP_FORCEINLINE std::uint8_t tag_of(Key const& key) const noexcept {
-    return Probing::begin(hash_, key, num_windows_).tag;
-  }
 
   WARP_HD WARP_FORCEINLINE bool is_sentinel(Key const& k) const noexcept {
     return bitwise_equal(k, empty_key_) || (has_erased_ && bitwise_equal(k, erased_key_));
@@ -194,13 +165,6 @@ class probing_engine {
     // Every cache line of the first window (windows of wide slots span several).
     detail::probe_position const pos = Probing::begin(hash_, key, num_windows_);
     prefetch_lines(slots_ + pos.window * window_size, window_size * sizeof(slot_type));
-    if (tags_ != nullptr) {
-      // The first window's tags and the next window's (a miss at high load often needs it).
-      prefetch_lines(tags_ + pos.window * window_size, window_size);
-      detail::probe_position next = pos;
-      next.advance();
-      if (next.window != pos.window + 1) { prefetch_lines(tags_ + next.window * window_size, window_size); }
-    }
 #else
     (void)key;
 #endif
@@ -328,11 +292,6 @@ class probing_engine {
   // Walks the probe sequence until the key or an empty slot; tombstones are stepped over.
   template <slot_reads Reads = slot_reads::concurrent, class Tile>
   WARP_HD located locate(Tile const& tile, Key const& key) const noexcept {
-#if !WARP_DEVICE_COMPILATION
-    if constexpr (Reads == slot_reads::read_only && Tile::num_threads() == 1) {
-      if (tags_ != nullptr) { return locate_by_tags(key); }
-    }
-#endif
     constexpr std::uint32_t per_lane = window_size / Tile::num_threads();
     std::uint32_t const lane = tile.thread_rank();
     detail::probe_position pos = Probing::begin(hash_, key, num_windows_);
@@ -374,83 +333,6 @@ class probing_engine {
   }
   static constexpr int max_value_wait = 1 << 16;
 
-#if !WARP_DEVICE_COMPILATION
-  // The read-only host lookup over the slot tags: the same probe sequence and the same answer as
-  // locate, but a slot is read only where its tag matches the key's. Tags are compared eight at a
-  // time (SWAR); under linear probing, where consecutive windows are consecutive slots, the scan
-  // runs straight over the tags across window boundaries.
-  static std::uint64_t zero_bytes(std::uint64_t x) noexcept {  // 0x80 in exactly the zero bytes of x
-    constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
-    return ~(((x & low7) + low7) | x | low7);
-  }
-  static std::uint64_t broadcast(std::uint8_t b) noexcept { return 0x0101010101010101ull * b; }
-
-  located locate_by_tags(Key const& key) const noexcept {
-    detail::probe_position pos = Probing::begin(hash_, key, num_windows_);
-    std::size_t const slots = capacity();
-    std::uint64_t const want = broadcast(pos.tag), empty = broadcast(empty_tag);
-    if (pos.stride == 1) {
-      // Linear probing: slot p, p + 1, ... (wrapping); the key can only lie before the end of the
-      // first window that holds an empty slot.
-      std::size_t p = pos.window * window_size;
-      std::size_t limit = ~std::size_t{0};  // end of the window of the first empty slot
-      for (std::size_t scanned = 0; scanned < slots && p < limit;) {
-        if (p + 8 <= slots) {
-          std::uint64_t group;
-          std::memcpy(&group, tags_ + p, 8);
-          std::uint64_t matches = zero_bytes(group ^ want);
-          std::uint64_t const empties = zero_bytes(group ^ empty);
-          if (empties != 0) {
-            std::size_t const first_empty = p + static_cast<std::size_t>(__builtin_ctzll(empties) >> 3);
-            limit = (first_empty / window_size + 1) * window_size;
-          }
-          for (; matches != 0; matches &= matches - 1) {
-            std::size_t const i = p + static_cast<std::size_t>(__builtin_ctzll(matches) >> 3);
-            if (i >= limit) { break; }
-            if (bitwise_equal(slots_[i].key(), key)) { return {true, i, slots_[i].value()}; }
-          }
-          p += 8;
-          scanned += 8;
-          if (p == slots) {
-            p = 0;
-            if (limit != ~std::size_t{0}) { break; }
-          }
-        } else {  // the last few slots, then wrap to the start
-          std::uint8_t const t = tags_[p];
-          if (t == empty_tag) { limit = (p / window_size + 1) * window_size; }
-          if (t == pos.tag && p < limit && bitwise_equal(slots_[p].key(), key)) { return {true, p, slots_[p].value()}; }
-          ++p;
-          ++scanned;
-          if (p == slots) {
-            p = 0;
-            if (limit != ~std::size_t{0}) { break; }  // the empty slot's window ended at the table's end
-          }
-        }
-      }
-      return {false, 0, empty_value_};
-    }
-    for (std::size_t step = 0; step < num_windows_; ++step, pos.advance()) {
-      std::size_t const base = pos.window * window_size;
-      bool has_empty = false;
-      for (int j = 0; j < window_size; ++j) {
-        std::uint8_t const t = tags_[base + static_cast<std::size_t>(j)];
-        has_empty |= t == empty_tag;
-        if (t == pos.tag && bitwise_equal(slots_[base + static_cast<std::size_t>(j)].key(), key)) {
-          return {true, base + static_cast<std::size_t>(j), slots_[base + static_cast<std::size_t>(j)].value()};
-        }
-      }
-      if (has_empty) { break; }
-      if (step == 0) {  // the sequence goes on: the window after next is on its way meanwhile
-        detail::probe_position ahead = pos;
-        ahead.advance();
-        ahead.advance();
-        prefetch_lines(tags_ + ahead.window * window_size, window_size);
-      }
-    }
-    return {false, 0, empty_value_};
-  }
-#endif
-
   WARP_HD WARP_FORCEINLINE bool may_be_torn(Key const& k) const noexcept {
     if constexpr (sizeof(Key) == 16) {
       bool const erased_in_use = has_erased_;
@@ -478,10 +360,7 @@ class probing_engine {
         return 0;
       }
       slot_type expected = slot_type::make(seen, empty_value_);
-      if (cas_slot(s, expected, slot_type::make(key, value))) {
-        set_tag(i, tag_of(key));
-        return 1;
-      }
+      if (cas_slot(s, expected, slot_type::make(key, value))) { return 1; }
       if (bitwise_equal(expected.key(), key)) {
         update_present(i, value, on_present);
         return 2;
@@ -504,7 +383,6 @@ class probing_engine {
             atomic_store(s->value_ptr(), value);
           }
         }
-        set_tag(i, tag_of(key));
         return 1;
       }
       if (bitwise_equal(expected, key)) {
@@ -577,17 +455,13 @@ class probing_engine {
     if constexpr (layout::packed) {
       slot_type expected = slot_type::make(key, load_value(i));
       for (;;) {
-        if (cas_slot(s, expected, slot_type::make(erased_key_, empty_value_))) {
-          set_tag(i, erased_tag);
-          return true;
-        }
+        if (cas_slot(s, expected, slot_type::make(erased_key_, empty_value_))) { return true; }
         if (!bitwise_equal(expected.key(), key)) { return false; }  // another erase won
       }
     } else {
       Key expected = key;
       if (!atomic_cas(s->key_ptr(), expected, erased_key_)) { return false; }
       if constexpr (has_value) { atomic_store(s->value_ptr(), empty_value_); }
-      set_tag(i, erased_tag);
       return true;
     }
   }
@@ -600,7 +474,6 @@ class probing_engine {
   Value empty_value_{};
   hasher hash_{};
   std::uint32_t* status_ = nullptr;
-  std::uint8_t* tags_ = nullptr;
 };
 
 }  // namespace warp::detail

@@ -105,7 +105,6 @@ struct multi_probe {
       if (lane == owner) {
         slot_type expected = slot_type::make(engine.empty_key(), engine.empty_value());
         claimed = cas_slot(engine.slots() + base + static_cast<std::size_t>(j), expected, slot_type::make(key, value));
-        if (claimed) { engine.set_tag(base + static_cast<std::size_t>(j), engine.tag_of(key)); }
       }
       if (tile.shfl(claimed, owner)) { return insert_outcome::inserted; }
       // Lost the slot to another insert: look at the same window again.

@@ -102,9 +102,7 @@ class open_addressing_table {
         Probing::valid_num_windows((capacity + Probing::window_size - 1) / Probing::window_size);
     slots_ = buffer<slot_type>{where, windows * Probing::window_size, stream, memory};
     status_ = buffer<std::uint32_t>{where, 1, stream, memory};
-    // The host backend keeps one tag byte per slot for its bulk lookups (see engine.cuh).
-    if (where == backend::host) { tags_ = buffer<std::uint8_t>{where, windows * Probing::window_size, stream, memory}; }
-    engine_ = engine_type{slots_.data(), windows, empty, erased, has_erased, empty_value, h, status_.data(), tags_.data()};
+    engine_ = engine_type{slots_.data(), windows, empty, erased, has_erased, empty_value, h, status_.data()};
     clear(stream);
   }
 
@@ -121,7 +119,7 @@ class open_addressing_table {
   [[nodiscard]] engine_type const& engine() const noexcept { return engine_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return engine_.capacity(); }
   [[nodiscard]] std::size_t memory_bytes() const noexcept {
-    return capacity() * sizeof(slot_type) + sizeof(std::uint32_t) + tags_.size();
+    return capacity() * sizeof(slot_type) + sizeof(std::uint32_t);
   }
 
   /// The device scope of one call, and the executor of its work on `stream`. Records the stream
@@ -130,7 +128,6 @@ class open_addressing_table {
   [[nodiscard]] executor on(cuda::stream_ref stream) const noexcept {
     slots_.use_on(stream);
     status_.use_on(stream);
-    tags_.use_on(stream);
     return executor{where_, stream, memory_};
   }
 
@@ -295,7 +292,6 @@ class open_addressing_table {
   bool has_erased_ = false;
   mutable buffer<slot_type> slots_{};
   mutable buffer<std::uint32_t> status_{};
-  mutable buffer<std::uint8_t> tags_{};
   engine_type engine_{};
   std::size_t tombstone_estimate_ = 0;
 };
