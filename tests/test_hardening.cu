@@ -46,7 +46,9 @@ TEST(BloomSizes, HugeKeyCountsThrowInsteadOfOverflowing) {
 
 /// A saved filter's bytes, and a way to write altered copies with a consistent header checksum.
 struct saved_filter {
-  std::string path = ::testing::TempDir() + "warp_hardening.bloom";
+  // One file per test: ctest runs the cases of this binary as concurrent processes.
+  std::string path = ::testing::TempDir() + "warp_hardening_" +
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".bloom";
   std::vector<char> bytes;
   saved_filter() {
     filter_t f{1 << 14, 4, warp::backend::host};
