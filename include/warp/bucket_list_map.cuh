@@ -124,9 +124,10 @@ class bucket_list_map
   void size_async(std::uint64_t* out, cuda::stream_ref stream = default_stream()) const {
     auto const scope = table_.activate();
     detail::output_view<std::uint64_t> sink{this->where(), out, 1, "size output", stream, table_.memory()};
+    // A copy from pageable host memory is staged before cudaMemcpyAsync returns, so the host
+    // count may change afterwards without a synchronisation.
     detail::copy_bytes(this->where(), sink.get(), &values_, sizeof(values_), stream);
     sink.finish(stream);
-    detail::synchronize(this->where(), stream);  // the source is a host variable that may change
   }
   [[nodiscard]] bool empty() const noexcept { return values_ == 0; }
   [[nodiscard]] std::size_t num_keys(cuda::stream_ref stream = default_stream()) const {
