@@ -26,6 +26,8 @@
 #include <cuda/stream_ref>
 
 #include <warp/detail/bloom_filter/block_pattern.cuh>
+#include <warp/detail/bloom_filter/bulk_ops.cuh>
+#include <warp/detail/bloom_filter/file_format.cuh>
 #include <warp/bloom_filter_ref.cuh>
 #include <warp/core/backend.cuh>
 #include <warp/core/error.cuh>
@@ -45,90 +47,6 @@ struct bloom_sizing {
   double false_positive_rate;
 };
 
-namespace bloom::detail {
-
-template <class Ref, class KeyIt>
-struct add_fn : warp::detail::keyed_items<Ref, KeyIt> {
-  bool* was_present;  // optional (add_and_test)
-  template <class Tile>
-  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    bool const had = this->engine.add_and_test(tile, this->key(i));
-    if (was_present != nullptr && tile.thread_rank() == 0) { was_present[i] = had; }
-    return had ? 1u : 0u;
-  }
-};
-
-template <class Ref, class KeyIt>
-struct contains_fn : warp::detail::keyed_items<Ref, KeyIt> {
-  bool* out;
-  template <class Tile>
-  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    bool const hit = this->engine.template contains<word_reads::read_only>(tile, this->key(i));
-    if (tile.thread_rank() == 0) { out[i] = hit; }
-    return hit ? 1u : 0u;
-  }
-};
-
-/// Word-wise merge of another filter's bits (union: or, intersection: and).
-struct merge_fn {
-  std::uint64_t* target;
-  std::uint64_t const* source;
-  bool intersect;
-  template <class Tile>
-  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
-    target[i] = intersect ? (target[i] & source[i]) : (target[i] | source[i]);
-    return 0;
-  }
-};
-
-struct popcount_fn {
-  std::uint64_t const* words;
-  template <class Tile>
-  WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
-#if WARP_DEVICE_COMPILATION
-    return static_cast<std::uint32_t>(__popcll(words[i]));
-#else
-    return static_cast<std::uint32_t>(__builtin_popcountll(words[i]));
-#endif
-  }
-};
-
-/// The file header of a saved filter (little-endian, 64 bytes, then the words). Version 2: the
-/// header carries its own checksum, so that every field (hash count, seed, geometry) is covered.
-struct file_header {
-  char magic[8];           // "WARPBLM\0"
-  std::uint32_t version;   // file_version
-  std::uint32_t block_bytes;
-  std::uint32_t hashes;
-  std::uint32_t key_bytes;
-  std::uint64_t hash_seed;
-  std::uint64_t num_blocks;
-  std::uint64_t payload_bytes;
-  std::uint64_t payload_checksum;  // XXH3-64 of the words
-  std::uint64_t header_checksum;   // XXH3-64 of this header with header_checksum = 0
-};
-static_assert(sizeof(file_header) == 64, "the header layout is part of the file format");
-inline constexpr char file_magic[8] = {'W', 'A', 'R', 'P', 'B', 'L', 'M', '\0'};
-inline constexpr std::uint32_t file_version = 2;
-
-inline std::uint64_t header_checksum(file_header h) {
-  h.header_checksum = 0;
-  return hash::xxh3_64(&h, sizeof(h), 0);
-}
-
-/// The largest filter: 2^50 bytes (far beyond any device; keeps every size computation exact).
-inline constexpr std::uint64_t max_filter_bytes = std::uint64_t{1} << 50;
-
-template <class Hash, class = void>
-struct seed_of {
-  static std::uint64_t get(Hash const&) { return 0; }
-};
-template <class Hash>
-struct seed_of<Hash, std::void_t<decltype(std::declval<Hash const&>().seed)>> {
-  static std::uint64_t get(Hash const& h) { return static_cast<std::uint64_t>(h.seed); }
-};
-
-}  // namespace bloom::detail
 
 template <class Key, int BlockBytes = 64, class Hash = hash::default_hash<Key>>
 class bloom_filter {
