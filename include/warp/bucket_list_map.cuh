@@ -144,13 +144,17 @@ class bucket_list_map
     return retrieve_keys(out, ~std::size_t{0}, stream);
   }
 
-  /// Removes every key and value and resets the status.
+  /// Removes every key and value and resets the status; clear waits, clear_async only enqueues
+  /// (the per-key arrays are allocated anew, stream-ordered).
   void clear(cuda::stream_ref stream = default_stream()) {
-    auto const scope = table_.activate();
-    table_.clear(stream);
-    allocate_lists(stream);
+    clear_async(stream);
+    detail::synchronize(this->where(), stream);
   }
-  void clear_async(cuda::stream_ref stream = default_stream()) { clear(stream); }
+  void clear_async(cuda::stream_ref stream = default_stream()) {
+    auto const scope = table_.activate();
+    table_.clear_async(stream);
+    allocate_lists(stream, false);
+  }
 
   /// Moves the keys into a key table of at least `new_capacity` slots; their values stay where
   /// they are. Throws, keeping the map, when the keys do not fit.
@@ -282,7 +286,7 @@ class bucket_list_map
     return k;
   }
 
-  void allocate_lists(cuda::stream_ref stream) {
+  void allocate_lists(cuda::stream_ref stream, bool wait = true) {
     per_key k = make_per_key(this->capacity(), stream);
     count_ = std::move(k.count);
     allocated_ = std::move(k.allocated);
@@ -293,7 +297,7 @@ class bucket_list_map
     pool_ = detail::buffer<Value>{};
     bucket_capacity_ = pool_capacity_ = 0;
     values_ = 0;
-    detail::synchronize(this->where(), stream);
+    if (wait) { detail::synchronize(this->where(), stream); }
   }
 
   /// Grows the bucket array and the pool (doubling, keeping what is there) to the given sizes.

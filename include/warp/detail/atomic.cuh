@@ -26,6 +26,7 @@
 
 namespace warp::detail {
 
+/// The unsigned machine word of a size (4, 8, and, below, 16 bytes).
 template <std::size_t Bytes>
 struct unsigned_of_size;
 template <>
@@ -68,6 +69,9 @@ struct alignas(16) u128_words {
   std::uint64_t lo;
   std::uint64_t hi;
 };
+/// The machine word a 16-byte object (a packed slot) is read and swapped as.
+template <>
+struct unsigned_of_size<16> { using type = u128_words; };
 
 /// Relaxed atomic load of a 4- or 8-byte object; a 16-byte object is loaded as two 8-byte halves
 /// (each half atomic, the pair not): a read racing with a 16-byte CAS may tear, which callers must

@@ -93,15 +93,6 @@ struct alignas(slot_layout<Key, no_value>::alignment) slot<Key, no_value> {
   WARP_HD WARP_FORCEINLINE no_value value() const noexcept { return {}; }
 };
 
-/// The machine word a packed slot is swapped as.
-template <std::size_t Size>
-struct packed_word;
-template <>
-struct packed_word<4> { using type = std::uint32_t; };
-template <>
-struct packed_word<8> { using type = unsigned long long; };
-template <>
-struct packed_word<16> { using type = u128_words; };
 
 /// Relaxed load of a whole packed slot in one memory instruction (key and value together, so a
 /// lookup needs one trip to memory). Each 8-byte half is single-copy atomic; a packed slot's key
@@ -141,7 +132,7 @@ WARP_HD WARP_FORCEINLINE void load_slots(slot<Key, Value> const* address, slot<K
     load_pieces16<Reads>(address, words, static_cast<int>(bytes / 16));
     std::memcpy(out, words, bytes);
   } else if constexpr (Reads == slot_reads::read_only && (sizeof(slot<Key, Value>) == 4 || sizeof(slot<Key, Value>) == 8)) {
-    using word = typename packed_word<sizeof(slot<Key, Value>)>::type;
+    using word = typename unsigned_of_size<sizeof(slot<Key, Value>)>::type;
     for (std::size_t j = 0; j < N; ++j) { out[j] = bit_cast<slot<Key, Value>>(load_word<Reads>(reinterpret_cast<word const*>(address + j))); }
   } else {
     for (std::size_t j = 0; j < N; ++j) { out[j] = load_slot(address + j); }
@@ -156,7 +147,7 @@ WARP_HD WARP_FORCEINLINE void load_slots(slot<Key, Value> const* address, slot<K
 template <class Key, class Value>
 WARP_HD WARP_FORCEINLINE bool cas_slot(slot<Key, Value>* address, slot<Key, Value>& expected,
                                        slot<Key, Value> const& desired) noexcept {
-  using word = typename packed_word<slot_layout<Key, Value>::size>::type;
+  using word = typename unsigned_of_size<slot_layout<Key, Value>::size>::type;
   word e = bit_cast<word>(expected);
   bool const ok = atomic_cas(reinterpret_cast<word*>(address), e, bit_cast<word>(desired));
   expected = bit_cast<slot<Key, Value>>(e);
