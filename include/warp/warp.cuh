@@ -32,3 +32,4 @@
 #include <warp/encoding/grid_math.cuh>
 #include <warp/encoding/point_spread.cuh>
 #include <warp/encoding/rotation.cuh>
+#include <warp/lsh/lsh.cuh>
