@@ -396,7 +396,10 @@ int run(options const& o, warp::backend where) {
     auto const m = lsh_tool::measure(c.pairs, truth, all);
     std::printf("ground truth pairs   %llu\n", static_cast<unsigned long long>(m.truth));
     std::printf("candidates raw       %llu\n", static_cast<unsigned long long>(c.raw_pairs));
-    std::printf("candidates distinct  %llu\n", static_cast<unsigned long long>(m.candidates));
+    std::printf("candidates distinct  %llu\n", static_cast<unsigned long long>(deduplicated));
+    if (o.min_estimate > 0 || o.min_jaccard > 0) {
+      std::printf("candidates filtered  %llu\n", static_cast<unsigned long long>(m.candidates));
+    }
     std::printf("matches found        %llu\n", static_cast<unsigned long long>(m.found));
     std::printf("pair completeness    %.4f\n", m.pc);
     std::printf("pairs quality        %.6f\n", m.pq);
