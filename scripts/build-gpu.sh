@@ -11,7 +11,7 @@ cmake --build build-gpu -j "$(nproc)"
 # lack (OpenMP and libatomic runtimes, Google Benchmark, abseil): copied to build-gpu/lib, which
 # scripts/gpu-check.sh puts on LD_LIBRARY_PATH (RUNPATH=$ORIGIN does not cover transitive deps).
 mkdir -p build-gpu/lib
-for binary in build-gpu/tests/test_* build-gpu/examples/example_* build-gpu/benchmarks/bench_*; do
+for binary in build-gpu/tests/test_* build-gpu/examples/example_* build-gpu/examples/lsh_dedup build-gpu/benchmarks/bench_*; do
   [ -x "$binary" ] && [ -f "$binary" ] || continue
   ldd "$binary" | awk '/=> \// {print $3}' | grep -E 'lib(gomp|atomic|benchmark|absl)' || true
 done | sort -u | xargs -r -I{} cp -L {} build-gpu/lib/
@@ -20,7 +20,7 @@ done | sort -u | xargs -r -I{} cp -L {} build-gpu/lib/
 rm -rf gpu-bundle
 mkdir -p gpu-bundle/tests gpu-bundle/examples gpu-bundle/benchmarks
 for kind in tests examples benchmarks; do
-  for binary in build-gpu/$kind/test_* build-gpu/$kind/example_* build-gpu/$kind/bench_*; do
+  for binary in build-gpu/$kind/test_* build-gpu/$kind/example_* build-gpu/$kind/lsh_dedup build-gpu/$kind/bench_*; do
     [ -x "$binary" ] && [ -f "$binary" ] || continue
     strip --strip-unneeded -o "gpu-bundle/$kind/$(basename "$binary")" "$binary"
   done

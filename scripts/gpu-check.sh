@@ -27,12 +27,14 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
 
 for t in gpu-bundle/tests/test_*; do
   [ -x "$t" ] && [ -f "$t" ] || continue
+  # The tool's test reads ../shared/data, which the device machine does not have.
+  [ "$(basename "$t")" = test_lsh_tool ] && continue
   step "$TEST_LIMIT" "$t" --gtest_brief=1
   grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$log" | tail -n 3
 done
 
 echo "== compute-sanitizer memcheck" | tee -a "$log"
-for t in ${SANITIZE_TESTS-test_map_device_ref test_map_basic test_defects test_container_members}; do
+for t in ${SANITIZE_TESTS-test_map_device_ref test_map_basic test_defects test_container_members test_lsh}; do
   filter='*'; [ "$t" != test_map_device_ref ] && filter="${SANITIZE_FILTER:-*cuda*}"
   echo "== memcheck $t" >> "$OUT/sanitizer.log"
   timeout "$TEST_LIMIT" compute-sanitizer --tool memcheck --error-exitcode 9 gpu-bundle/tests/$t \
@@ -50,6 +52,11 @@ for e in gpu-bundle/examples/example_*; do
   esac
 done
 
+# The LSH tool on the CUDA backend: two planted near-duplicate pairs among six records.
+[ -x gpu-bundle/examples/lsh_dedup ] && step 60 gpu-bundle/examples/lsh_dedup --backend cuda \
+  --input examples/data/near_duplicates.csv --id-column id --columns text --shingle words --size 1 --lowercase \
+  --k 64 --bands 32 --rows 2 --min-estimate 0.5 --pairs /tmp/warp-lsh-pairs.csv --clusters /tmp/warp-lsh-clusters.csv
+
 echo "== benchmarks"
 # CUDA benchmarks by default (host figures come from the CPU machines), one JSON per key width so
 # that a time limit on one keeps the other; BENCH_FILTER overrides the prefix.
@@ -66,6 +73,13 @@ if [ -n "${CONTAINERS_FILTER-/cuda/}" ]; then
     --benchmark_out="$OUT/containers.json" --benchmark_out_format=json \
     --benchmark_filter="${CONTAINERS_FILTER-/cuda/}" 2>&1 | tee -a "$OUT/bench.log" | grep -E '^(set|count|mvm|blm|bloom|roofline|ERROR)' | cut -c1-150
   rc=${PIPESTATUS[0]}; echo "bench containers rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
+fi
+# LSH signatures and end-to-end dedup (LSH_FILTER narrows them; "" skips them).
+if [ -n "${LSH_FILTER-lsh/[a-z]*/cuda/}" ]; then
+  timeout "$BENCH_LIMIT" gpu-bundle/benchmarks/bench_lsh \
+    --benchmark_out="$OUT/lsh.json" --benchmark_out_format=json \
+    --benchmark_filter="${LSH_FILTER-lsh/[a-z]*/cuda/}" 2>&1 | tee -a "$OUT/bench.log" | grep -E '^(lsh|ERROR)' | cut -c1-150
+  rc=${PIPESTATUS[0]}; echo "bench lsh rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
 fi
 echo "overall status=$status"
 exit $status
