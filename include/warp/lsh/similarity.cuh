@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include <warp/lsh/detail/shingling.cuh>
 #include <warp/lsh/shingles.cuh>
 
 namespace warp::lsh {
