@@ -545,3 +545,27 @@ TYPED_TEST(lsh_on, components_match_union_find) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(lsh_filters, by_estimate_and_by_exact_jaccard) {
+  std::vector<std::string> const texts = {"a b c d", "a b c e", "x y z w", "a b c d"};
+  auto const docs = document_batch::from(texts);
+  shingle_options const words{shingle_kind::words, 1};
+  std::vector<warp::lsh::document_pair> const pairs = {{0, 1}, {0, 2}, {0, 3}, {1, 3}};
+  // Exact: J(0,1) = 3/5, J(0,2) = 0, J(0,3) = 1, J(1,3) = 3/5.
+  auto const exact = warp::lsh::filter_by_jaccard(pairs, docs, docs, words, 0.6);
+  EXPECT_TRUE(exact == (std::vector<warp::lsh::document_pair>{{0, 1}, {0, 3}, {1, 3}}));
+  EXPECT_TRUE(warp::lsh::filter_by_jaccard(pairs, docs, docs, words, 0.61) ==
+              (std::vector<warp::lsh::document_pair>{{0, 3}}));
+  // Estimates from hand-made signatures.
+  std::vector<std::uint32_t> const sig = {1, 2, 3, 4, /**/ 1, 2, 9, 9, /**/ 5, 6, 7, 8, /**/ 1, 2, 3, 4};
+  std::vector<double> est;
+  auto const kept = warp::lsh::filter_by_estimate(pairs, sig.data(), sig.data(), 4, 0.5, &est);
+  EXPECT_TRUE(kept == (std::vector<warp::lsh::document_pair>{{0, 1}, {0, 3}, {1, 3}}));
+  EXPECT_EQ(est, (std::vector<double>{0.5, 1.0, 0.5}));
+  EXPECT_NE(error_message([&] { (void)warp::lsh::filter_by_jaccard({{0, 9}}, docs, docs, words, 0.5); }).find("outside"),
+            std::string::npos);
+}
+
+}  // namespace

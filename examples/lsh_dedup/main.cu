@@ -333,27 +333,10 @@ int run(options const& o, warp::backend where) {
                                        : warp::lsh::find_candidates(keys_a, docs_a.size(), co, where);
   std::uint64_t const deduplicated = c.pairs.size();
   // Filters on the similarity of each pair.
-  std::vector<double> estimate(c.pairs.size());
   T const* sb = clean ? sig_b.data() : sig_a.data();
-  std::vector<warp::lsh::document_pair> kept;
+  if (o.min_jaccard > 0) { c.pairs = warp::lsh::filter_by_jaccard(c.pairs, docs_a, clean ? docs_b : docs_a, o.shingles, o.min_jaccard); }
   std::vector<double> kept_estimate;
-  for (std::size_t i = 0; i < c.pairs.size(); ++i) {
-    auto const p = c.pairs[i];
-    double const e = warp::lsh::estimate_jaccard(sig_a.data() + std::size_t{p.first} * o.k, sb + std::size_t{p.second} * o.k, o.k);
-    if (e < o.min_estimate) { continue; }
-    if (o.min_jaccard > 0) {
-      auto const text = [](warp::lsh::document_batch const& d, std::uint32_t r) {
-        return std::string_view{d.bytes.data() + d.offsets[r], static_cast<std::size_t>(d.offsets[r + 1] - d.offsets[r])};
-      };
-      if (warp::lsh::exact_jaccard(text(docs_a, p.first), text(clean ? docs_b : docs_a, p.second), o.shingles) <
-          o.min_jaccard) {
-        continue;
-      }
-    }
-    kept.push_back(p);
-    kept_estimate.push_back(e);
-  }
-  c.pairs = std::move(kept);
+  c.pairs = warp::lsh::filter_by_estimate(c.pairs, sig_a.data(), sb, o.k, o.min_estimate, &kept_estimate);
   std::cerr << "candidates: " << c.raw_pairs << " raw pairs over " << c.buckets << " buckets, " << deduplicated
             << " distinct";
   if (o.min_estimate > 0 || o.min_jaccard > 0) { std::cerr << ", " << c.pairs.size() << " after the similarity filter"; }

@@ -41,6 +41,8 @@
 #include <warp/hash_set.cuh>
 #include <warp/lsh/banding.cuh>
 #include <warp/lsh/detail/candidate_kernels.cuh>
+#include <warp/lsh/documents.cuh>
+#include <warp/lsh/similarity.cuh>
 #include <warp/multi_value_map.cuh>
 
 namespace warp::lsh {
@@ -216,6 +218,44 @@ inline candidate_pairs find_candidates(std::vector<std::uint64_t> const& keys_a,
                            " documents of " + std::to_string(b) + " bands");
   }
   return find_candidates(keys_a.data(), docs_a, keys_b.data(), docs_b, o, where, stream, memory);
+}
+
+/// The pairs whose estimated Jaccard similarity (from host signatures of k values; `second` indexes
+/// signatures_b, which is signatures_a in dirty mode) is at least `threshold`, in their order.
+/// `estimates` (optional) receives the kept pairs' estimates.
+template <class T>
+std::vector<document_pair> filter_by_estimate(std::vector<document_pair> const& pairs, T const* signatures_a,
+                                              T const* signatures_b, std::uint32_t k, double threshold,
+                                              std::vector<double>* estimates = nullptr) {
+  std::vector<document_pair> kept;
+  if (estimates != nullptr) { estimates->clear(); }
+  for (auto const& p : pairs) {
+    double const e = estimate_jaccard(signatures_a + std::size_t{p.first} * k, signatures_b + std::size_t{p.second} * k, k);
+    if (e < threshold) { continue; }
+    kept.push_back(p);
+    if (estimates != nullptr) { estimates->push_back(e); }
+  }
+  return kept;
+}
+
+/// The pairs whose exact Jaccard similarity (of the documents' shingle sets, similarity.cuh) is at
+/// least `threshold`; the documents are host batches (`b` is `a` in dirty mode).
+inline std::vector<document_pair> filter_by_jaccard(std::vector<document_pair> const& pairs, document_batch const& a,
+                                                    document_batch const& b, shingle_options const& shingles,
+                                                    double threshold) {
+  auto text = [](document_batch const& d, std::uint32_t i) {
+    return std::string_view{d.bytes.data() + d.offsets[i], static_cast<std::size_t>(d.offsets[i + 1] - d.offsets[i])};
+  };
+  std::vector<document_pair> kept;
+  for (auto const& p : pairs) {
+    if (p.first >= a.size() || p.second >= b.size()) {
+      throw invalid_argument("filter_by_jaccard: pair (" + std::to_string(p.first) + ", " + std::to_string(p.second) +
+                             ") is outside the " + std::to_string(a.size()) + " x " + std::to_string(b.size()) +
+                             " documents");
+    }
+    if (exact_jaccard(text(a, p.first), text(b, p.second), shingles) >= threshold) { kept.push_back(p); }
+  }
+  return kept;
 }
 
 }  // namespace warp::lsh
