@@ -4,6 +4,9 @@
 include(CMakeFindDependencyMacro)
 find_dependency(CUDAToolkit)
 find_dependency(OpenMP COMPONENTS CXX)
+# Optional: the genomics module's readers (warp::genomics) link zlib and liblzma.
+find_package(ZLIB QUIET)
+find_package(LibLZMA QUIET)
 
 function(warp_link_dependencies target)
   # CUDA 13 keeps CCCL (libcu++, CUB, Thrust) under include/cccl; nvcc adds it itself, a host

@@ -5,6 +5,9 @@ include(CMakePackageConfigHelpers)
 
 install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/warp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS warp EXPORT warpTargets)
+if(TARGET warp_genomics)
+  install(TARGETS warp_genomics EXPORT warpTargets)
+endif()
 install(EXPORT warpTargets NAMESPACE warp:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/warp)
 configure_package_config_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/warpConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/warpConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/warp)

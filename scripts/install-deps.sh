@@ -2,7 +2,7 @@
 # Installs the Debian packages the build needs when they are missing (CUDA comes from the toolkit
 # at /usr/local/cuda). Needs root for apt-get.
 set -euo pipefail
-packages=(cmake g++ make googletest libgtest-dev libbenchmark-dev libxxhash-dev libabsl-dev libpng-dev)
+packages=(cmake g++ make googletest libgtest-dev libbenchmark-dev libxxhash-dev libabsl-dev libpng-dev zlib1g-dev liblzma-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
