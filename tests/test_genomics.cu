@@ -225,3 +225,83 @@ TEST(taxonomy, shared_bacterial_taxonomy) {
 }
 
 }  // namespace
+
+#include <set>
+
+#include <warp/genomics/sketch.cuh>
+
+namespace {
+
+/// The reference: every window's k-mers into a std::set, the s smallest kept.
+std::vector<std::vector<std::uint32_t>> reference_sketches(std::string const& seq, warp::genomics::sketch_options o) {
+  std::vector<std::vector<std::uint32_t>> out;
+  std::uint64_t const windows = warp::genomics::windows_in(seq.size(), o);
+  std::uint64_t const stride = o.window - o.k + 1;
+  auto code = [](char c) { return std::string("ACGTacgt").find(c) % 4; };
+  for (std::uint64_t w = 0; w < windows; ++w) {
+    std::size_t const begin = w * stride, end = std::min<std::size_t>(seq.size(), begin + o.window);
+    std::set<std::uint32_t> features;
+    for (std::size_t i = begin; i + o.k <= end; ++i) {
+      std::uint64_t fw = 0, rc = 0;
+      bool ok = true;
+      for (std::uint32_t j = 0; j < o.k; ++j) {
+        char const c = seq[i + j];
+        if (std::string("ACGTacgt").find(c) == std::string::npos) {
+          ok = false;
+          break;
+        }
+        fw = fw << 2 | code(c);
+        rc |= static_cast<std::uint64_t>(3 - code(c)) << (2 * j);
+      }
+      if (ok) { features.insert(warp::genomics::detail::kmer_feature(std::min(fw, rc), o.seed)); }
+    }
+    std::vector<std::uint32_t> v(features.begin(), features.end());
+    if (v.size() > o.sketch_size) { v.resize(o.sketch_size); }
+    out.push_back(v);
+  }
+  return out;
+}
+
+template <class B>
+class sketch_on : public warp_test::on_backend<B> {};
+TYPED_TEST_SUITE(sketch_on, warp_test::both_backends, warp_test::backend_names);
+
+TYPED_TEST(sketch_on, window_sketches_match_a_std_set_reference) {
+  std::mt19937_64 rng{17};
+  std::vector<std::string> seqs;
+  for (std::size_t len : {0u, 5u, 15u, 16u, 100u, 127u, 128u, 1000u, 5000u}) {
+    std::string s;
+    for (std::size_t i = 0; i < len; ++i) { s += "ACGTacgtN"[rng() % (i % 97 == 3 ? 9 : 8)]; }
+    seqs.push_back(s);
+  }
+  auto const batch = warp::lsh::document_batch::from(seqs);
+  for (warp::genomics::sketch_options o : {warp::genomics::sketch_options{}, warp::genomics::sketch_options{31, 64, 8, 5},
+                                           warp::genomics::sketch_options{32, 200, 64, 1}}) {
+    auto const got = warp::genomics::sketch(batch.view(), o, this->where);
+    ASSERT_EQ(got.window_offsets.size(), seqs.size() + 1);
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+      auto const want = reference_sketches(seqs[i], o);
+      ASSERT_EQ(got.window_offsets[i + 1] - got.window_offsets[i], want.size()) << "sequence " << i;
+      for (std::size_t w = 0; w < want.size(); ++w) {
+        std::uint64_t const at = got.window_offsets[i] + w;
+        std::vector<std::uint32_t> const have(got.features.begin() + at * o.sketch_size,
+                                              got.features.begin() + at * o.sketch_size + got.counts[at]);
+        EXPECT_EQ(have, want[w]) << "sequence " << i << " window " << w << " k " << o.k;
+      }
+    }
+  }
+  // A sequence and its reverse complement have the same features (one window).
+  std::string const fw = "ACGTTGCATGCAAAGGCTTACCGATGAC";
+  std::string rc(fw.rbegin(), fw.rend());
+  for (char& c : rc) { c = c == 'A' ? 'T' : c == 'C' ? 'G' : c == 'G' ? 'C' : 'A'; }
+  auto const both = warp::genomics::sketch(warp::lsh::document_batch::from(std::vector<std::string>{fw, rc}).view(),
+                                           {15, 127, 8, 0}, this->where);
+  EXPECT_TRUE(std::equal(both.features.begin(), both.features.begin() + 8, both.features.begin() + 8));
+  EXPECT_NE(error_message([&] { (void)warp::genomics::sketch(batch.view(), {33, 127, 16, 0}, this->where); }).find("1 to 32"),
+            std::string::npos);
+  EXPECT_NE(error_message([&] { (void)warp::genomics::sketch(batch.view(), {16, 10, 16, 0}, this->where); })
+                .find("window must be k"),
+            std::string::npos);
+}
+
+}  // namespace

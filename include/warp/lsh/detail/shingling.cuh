@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include <warp/core/config.cuh>
+#include <warp/genomics/dna.cuh>
 #include <warp/hash/murmur3.cuh>
 #include <warp/hash/xxhash64.cuh>
 #include <warp/lsh/shingles.cuh>
@@ -126,16 +127,6 @@ WARP_HD inline std::uint64_t token_fingerprint(unsigned char const* p, std::size
   return hash::fmix64(h);
 }
 
-WARP_HD WARP_FORCEINLINE int base_code(unsigned char c) noexcept {
-  switch (c) {
-    case 'A': case 'a': return 0;
-    case 'C': case 'c': return 1;
-    case 'G': case 'g': return 2;
-    case 'T': case 't': return 3;
-    default: return -1;
-  }
-}
-
 /// The hash of the shingle that starts at byte i of document p[0, n), or 0 when none starts there.
 WARP_HD inline std::uint64_t shingle_at(unsigned char const* p, std::size_t n, std::size_t i,
                                         shingle_options const& o, shingle_hasher const& h) noexcept {
@@ -183,15 +174,12 @@ WARP_HD inline std::uint64_t shingle_at(unsigned char const* p, std::size_t n, s
     }
     case shingle_kind::dna: {
       if (i + o.size > n) { return 0; }
-      std::uint64_t forward = 0;
-      std::uint64_t reverse = 0;
+      genomics::kmer_roller roller{o.size};
       for (std::uint32_t j = 0; j < o.size; ++j) {
-        int const code = base_code(p[i + j]);
-        if (code < 0) { return 0; }
-        forward = (forward << 2) | static_cast<std::uint64_t>(code);
-        reverse |= static_cast<std::uint64_t>(3 - code) << (2 * j);
+        (void)roller.push(p[i + j]);
+        if (roller.valid != j + 1) { return 0; }  // a byte that is not a base: no k-mer here
       }
-      std::uint64_t const canonical = forward < reverse ? forward : reverse;
+      std::uint64_t const canonical = roller.canonical();
       unsigned char buffer[8];
       for (int b = 0; b < 8; ++b) { buffer[b] = static_cast<unsigned char>(canonical >> (8 * b)); }
       return h(buffer, 8);
