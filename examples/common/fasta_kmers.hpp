@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <warp/genomics/dna.cuh>
+
 #include "cli.hpp"
 
 namespace example {
@@ -47,24 +49,18 @@ class fasta_kmers {
       if (at_line_start_ && c == '>') {
         seen_header_ = true;
         in_header_ = true;
-        length_ = 0;  // k-mers do not span records
+        roller_ = warp::genomics::kmer_roller{static_cast<std::uint32_t>(k_)};  // k-mers do not span records
         ++records_;
         at_line_start_ = false;
         continue;
       }
       at_line_start_ = false;
       if (!seen_header_) { throw input_error(where() + "sequence data before the first '>' header"); }
-      int const code = base_code(c);
-      if (code < 0) {
-        if (!is_ambiguity_code(c)) { throw input_error(where() + "unexpected character '" + std::string(1, c) + "' in a sequence"); }
-        length_ = 0;
-        ++bases_;
-        continue;
-      }
       ++bases_;
-      forward_ = ((forward_ << 2) | static_cast<std::uint64_t>(code)) & mask_;
-      reverse_ = (reverse_ >> 2) | (static_cast<std::uint64_t>(3 - code) << (2 * (k_ - 1)));
-      if (++length_ >= static_cast<std::uint64_t>(k_)) { out.push_back(forward_ < reverse_ ? forward_ : reverse_); }
+      if (warp::genomics::base_code(static_cast<unsigned char>(c)) < 0 && !is_ambiguity_code(c)) {
+        throw input_error(where() + "unexpected character '" + std::string(1, c) + "' in a sequence");
+      }
+      if (roller_.push(static_cast<unsigned char>(c))) { out.push_back(roller_.canonical()); }  // N breaks k-mers
     }
     if (pos_ == end_ && done_) {
       if (!any_input_) { throw input_error(name_ + ": the file is empty"); }
@@ -80,7 +76,7 @@ class fasta_kmers {
   void init(int k) {
     if (k < 1 || k > 32) { throw input_error("k must be in [1, 32], got " + std::to_string(k)); }
     k_ = k;
-    mask_ = k == 32 ? ~std::uint64_t{0} : (std::uint64_t{1} << (2 * k)) - 1;
+    roller_ = warp::genomics::kmer_roller{static_cast<std::uint32_t>(k)};
     buffer_.resize(std::size_t{1} << 20);
   }
   bool refill() {
@@ -94,15 +90,6 @@ class fasta_kmers {
     if (!*in_) { done_ = true; }
     return end_ != 0;
   }
-  static int base_code(char c) {
-    switch (c) {
-      case 'A': case 'a': return 0;
-      case 'C': case 'c': return 1;
-      case 'G': case 'g': return 2;
-      case 'T': case 't': return 3;
-      default: return -1;
-    }
-  }
   static bool is_ambiguity_code(char c) { return std::string("NnRrYyKkMmSsWwBbDdHhVv").find(c) != std::string::npos; }
   std::string where() const { return name_ + ":" + std::to_string(line_) + ": "; }
 
@@ -110,8 +97,8 @@ class fasta_kmers {
   std::istream* in_;
   std::string name_;
   int k_ = 0;
-  std::uint64_t mask_ = 0, forward_ = 0, reverse_ = 0;
-  std::uint64_t length_ = 0, bases_ = 0, records_ = 0, line_ = 1;
+  warp::genomics::kmer_roller roller_{1};
+  std::uint64_t bases_ = 0, records_ = 0, line_ = 1;
   std::vector<char> buffer_;
   std::size_t pos_ = 0, end_ = 0;
   char last_ = 0;
