@@ -119,6 +119,39 @@ TYPED_TEST(BucketList, ZipfPairsOverSeveralInsertsMatchUnorderedMultimap) {
     EXPECT_EQ(frozen.num_keys(), distinct);
     EXPECT_EQ(frozen.size(), keys.size());
     TestFixture::expect_matches(frozen, reference, queries);
+
+    // The same table from CSR arrays (what a saved database holds), and its checks.
+    std::vector<K> csr_keys;
+    std::vector<std::uint64_t> csr_offsets{0};
+    std::vector<V> csr_values;
+    for (auto it = reference.begin(); it != reference.end();) {
+      auto const range = reference.equal_range(it->first);
+      csr_keys.push_back(it->first);
+      for (auto v = range.first; v != range.second; ++v) { csr_values.push_back(v->second); }
+      csr_offsets.push_back(csr_values.size());
+      it = range.second;
+    }
+    using frozen_t = typename TestFixture::map_t::frozen_type;
+    auto const from_csr = frozen_t::from_csr(csr_keys.data(), csr_keys.size(), csr_offsets.data(), csr_values.data(),
+                                             warp::empty_key<K>{sentinels<K>::empty()}, TypeParam::backend);
+    EXPECT_EQ(from_csr.num_keys(), csr_keys.size());
+    TestFixture::expect_matches(from_csr, reference, queries);
+    auto duplicated = csr_keys;
+    duplicated[1] = duplicated[0];
+    EXPECT_NE(warp_test::error_message([&] {
+                (void)frozen_t::from_csr(duplicated.data(), duplicated.size(), csr_offsets.data(), csr_values.data(),
+                                         warp::empty_key<K>{sentinels<K>::empty()}, TypeParam::backend);
+              }).find("distinct"),
+              std::string::npos);
+    auto decreasing = csr_offsets;
+    std::swap(decreasing[1], decreasing[2]);
+    if (decreasing[1] != decreasing[2]) {
+      EXPECT_NE(warp_test::error_message([&] {
+                  (void)frozen_t::from_csr(csr_keys.data(), csr_keys.size(), decreasing.data(), csr_values.data(),
+                                           warp::empty_key<K>{sentinels<K>::empty()}, TypeParam::backend);
+                }).find("is below offsets[1]"),
+                std::string::npos);
+    }
   }
 }
 

@@ -59,15 +59,9 @@ class feature_index {
 
  private:
   static warp::frozen_multimap<std::uint32_t, std::uint64_t> freeze(database const& db, warp::backend where) {
-    std::vector<std::uint32_t> keys(db.locations.size());
-    for (std::size_t f = 0; f < db.features.size(); ++f) {
-      std::fill(keys.begin() + static_cast<std::ptrdiff_t>(db.offsets[f]),
-                keys.begin() + static_cast<std::ptrdiff_t>(db.offsets[f + 1]), db.features[f]);
-    }
-    warp::bucket_list_map<std::uint32_t, std::uint64_t> m{warp::sizing{std::max<std::size_t>(1, db.features.size()), 0.5},
-                                                          warp::empty_key<std::uint32_t>{~0u}, {}, where};
-    m.insert(keys.begin(), keys.end(), db.locations.begin());
-    return m.freeze();
+    return warp::frozen_multimap<std::uint32_t, std::uint64_t>::from_csr(
+        db.features.data(), db.features.size(), db.offsets.data(), db.locations.data(), warp::empty_key<std::uint32_t>{~0u},
+        where);
   }
   warp::backend where_;
   warp::frozen_multimap<std::uint32_t, std::uint64_t> frozen_;

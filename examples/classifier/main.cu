@@ -11,6 +11,7 @@
 // needs. `classify` reads FASTA/FASTQ (plain or .gz), single-end, paired (two files) or
 // interleaved, and writes Kraken 2's per-read output, its report and a species abundance table.
 // `--help` lists every option.
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -176,10 +177,13 @@ int classify(arguments const& a, warp::backend where) {
   for (auto const* out : {&a.output, &a.report, &a.abundance}) {
     if (!out->empty()) { example::require_writable_prefix(*out); }
   }
+  auto const t0 = std::chrono::steady_clock::now();
+  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   auto const db = classifier::load(a.db);
   std::cerr << "database " << a.db << ": " << db.targets.size() << " targets, " << db.features.size() << " features, "
-            << db.locations.size() << " locations\n";
+            << db.locations.size() << " locations, read in " << seconds() << " s";
   classifier::feature_index const index{db, where};
+  std::cerr << ", tables ready at " << seconds() << " s\n";
   warp::genomics::sequence_reader first{a.files[0]};
   std::unique_ptr<warp::genomics::sequence_reader> second;
   if (a.paired) { second = std::make_unique<warp::genomics::sequence_reader>(a.files[1]); }
@@ -218,10 +222,11 @@ int classify(arguments const& a, warp::backend where) {
     reads += batch.size();
     std::cerr << "\rclassified " << classified << " of " << reads << " reads" << std::flush;
   }
+  double const classified_at = seconds();
   if (a.paired && second->next(r2)) {
     throw input_error(a.files[1] + ": more reads than " + a.files[0] + " (the files end unevenly)");
   }
-  std::cerr << "\n";
+  std::cerr << " in " << classified_at << " s\n";
   if (a.output.empty()) {
     std::fwrite(output.data(), 1, output.size(), stdout);
   } else {

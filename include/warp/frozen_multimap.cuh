@@ -9,11 +9,15 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include <cuda/stream_ref>
 
 #include <warp/core/backend.cuh>
+#include <warp/core/error.cuh>
 #include <warp/core/memory_resource.cuh>
+#include <warp/core/sentinels.cuh>
 #include <warp/detail/bulk/two_pass.cuh>
 #include <warp/detail/frozen_multimap/lookups.cuh>
 #include <warp/detail/iterators.cuh>
@@ -37,6 +41,44 @@ class frozen_multimap
   using key_type = Key;
   using mapped_type = Value;
   static constexpr int tile_size = Probing::tile_size;
+
+  /// A frozen table from CSR arrays in host or device memory (a saved freeze(), for instance):
+  /// key i's values are values[offsets[i] .. offsets[i + 1]). The offsets must start at 0 and
+  /// never decrease, and the keys must be distinct and not `empty`: each is checked, and a
+  /// violation throws naming the index, before the table is used. Waits for its work.
+  static frozen_multimap from_csr(Key const* keys, std::size_t num_keys, std::uint64_t const* offsets, Value const* values,
+                                  empty_key<Key> empty, backend where = default_backend(),
+                                  cuda::stream_ref stream = default_stream(), typename row_table::hasher h = {},
+                                  memory_resource* memory = nullptr) {
+    require_backend(where);
+    std::vector<std::uint64_t> host_offsets(num_keys + 1);
+    detail::copy_bytes(detail::is_device_only(offsets) ? backend::cuda : backend::host, host_offsets.data(), offsets,
+                       host_offsets.size() * sizeof(std::uint64_t), stream);
+    detail::synchronize(detail::is_device_only(offsets) ? backend::cuda : backend::host, stream);
+    if (host_offsets[0] != 0) {
+      throw invalid_argument("frozen_multimap::from_csr: offsets[0] is " + std::to_string(host_offsets[0]) + ", not 0");
+    }
+    for (std::size_t i = 0; i < num_keys; ++i) {
+      if (host_offsets[i + 1] < host_offsets[i]) {
+        throw invalid_argument("frozen_multimap::from_csr: offsets[" + std::to_string(i + 1) + "] = " +
+                               std::to_string(host_offsets[i + 1]) + " is below offsets[" + std::to_string(i) +
+                               "] = " + std::to_string(host_offsets[i]));
+      }
+    }
+    std::uint64_t const num_values = host_offsets[num_keys];
+    detail::buffer<Key> k{where, num_keys == 0 ? 1 : num_keys, stream, memory};
+    detail::buffer<std::uint64_t> o{where, num_keys + 1, stream, memory};
+    detail::buffer<Value> v{where, num_values == 0 ? 1 : num_values, stream, memory};
+    detail::copy_bytes(where, k.data(), keys, num_keys * sizeof(Key), stream);
+    detail::copy_bytes(where, o.data(), host_offsets.data(), (num_keys + 1) * sizeof(std::uint64_t), stream);
+    detail::copy_bytes(where, v.data(), values, num_values * sizeof(Value), stream);
+    frozen_multimap f{empty.value, h, where, stream, memory, k, num_keys, std::move(o), std::move(v), num_values};
+    if (std::size_t const rows = f.rows_.size(stream); rows != num_keys) {
+      throw invalid_argument("frozen_multimap::from_csr: " + std::to_string(num_keys) + " keys hold only " +
+                             std::to_string(rows) + " distinct ones that are not the empty sentinel");
+    }
+    return f;
+  }
 
   /// Number of distinct keys (rows), and of values.
   [[nodiscard]] std::size_t num_keys() const noexcept { return num_rows_; }
