@@ -14,7 +14,7 @@ fraction. Then once with every strain in the database (the easy case). Reads per
 pairs over the classification's wall time (database loading included).
 
 usage: scripts/eval_classifier.py BUILD_DIR DATA_DIR WORK_DIR [--strains N] [--pairs N] [--threads T]
-       [--markdown FILE]
+       [--markdown FILE] [--require-f1 X]
   --strains N   leave out only the first N strains (default: all 21)
   --pairs N     read pairs simulated per genome (default 2000)
 """
@@ -89,7 +89,7 @@ def prepare(data, work, pairs):
                 for line in f:
                     out.write(f">kraken:taxid|{STRAIN_BASE + i}|{line[1:].split()[0]}\n" if line.startswith(">") else line)
             os.replace(ref + ".tmp", ref)
-        r1, r2 = os.path.join(work, f"reads{i}_1.fq"), os.path.join(work, f"reads{i}_2.fq")
+        r1, r2 = os.path.join(work, f"reads{i}_{pairs}_1.fq"), os.path.join(work, f"reads{i}_{pairs}_2.fq")
         if not os.path.exists(r2):
             run(["wgsim", "-N", str(pairs), "-1", "150", "-2", "150", "-e", "0.01", "-r", "0.001", "-R", "0",
                  "-S", str(11 + i), ref, r1 + ".tmp", r2 + ".tmp"])
@@ -152,6 +152,8 @@ def main():
     ap.add_argument("--pairs", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--markdown", default=None)
+    ap.add_argument("--require-f1", type=float, default=None,
+                    help="exit with status 1 when warp's mean leave-one-out species F1 is below this")
     a = ap.parse_args()
     tool = os.path.join(a.build, "examples", "warp_classifier")
     for needed in (tool, shutil.which("kraken2") or "kraken2", shutil.which("wgsim") or "wgsim"):
@@ -221,6 +223,10 @@ def main():
     if a.markdown:
         with open(a.markdown, "w") as f:
             f.write(table)
+    if a.require_f1 is not None and totals["warp"]:
+        mean_f1 = sum(x[0] for x in totals["warp"]) / len(totals["warp"])
+        if mean_f1 < a.require_f1:
+            sys.exit(f"warp's mean leave-one-out species F1 {mean_f1:.4f} is below {a.require_f1}")
 
 
 if __name__ == "__main__":

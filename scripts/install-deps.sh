@@ -2,7 +2,11 @@
 # Installs the Debian packages the build needs when they are missing (CUDA comes from the toolkit
 # at /usr/local/cuda). Needs root for apt-get.
 set -euo pipefail
-packages=(cmake g++ make googletest libgtest-dev libbenchmark-dev libxxhash-dev libabsl-dev libpng-dev zlib1g-dev liblzma-dev)
+packages=(cmake g++ make googletest libgtest-dev libbenchmark-dev libxxhash-dev libabsl-dev libpng-dev zlib1g-dev liblzma-dev
+          python3
+          # The classifier's evaluation against Kraken 2 (a CTest at small size): Kraken 2, wgsim (in
+          # samtools), and the Debian packages that ship the 21 reference genomes.
+          kraken2 samtools ragout-examples kleborate-examples bowtie-examples)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
