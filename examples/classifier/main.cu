@@ -183,7 +183,8 @@ int classify(arguments const& a, warp::backend where) {
   std::cerr << "database " << a.db << ": " << db.targets.size() << " targets, " << db.features.size() << " features, "
             << db.locations.size() << " locations, read in " << seconds() << " s";
   classifier::feature_index const index{db, where};
-  std::cerr << ", tables ready at " << seconds() << " s\n";
+  double const ready_at = seconds();
+  std::cerr << ", tables ready at " << ready_at << " s\n";
   warp::genomics::sequence_reader first{a.files[0]};
   std::unique_ptr<warp::genomics::sequence_reader> second;
   if (a.paired) { second = std::make_unique<warp::genomics::sequence_reader>(a.files[1]); }
@@ -226,7 +227,9 @@ int classify(arguments const& a, warp::backend where) {
   if (a.paired && second->next(r2)) {
     throw input_error(a.files[1] + ": more reads than " + a.files[0] + " (the files end unevenly)");
   }
-  std::cerr << " in " << classified_at << " s\n";
+  double const rate = classified_at > ready_at ? static_cast<double>(reads) / (classified_at - ready_at) * 60.0 : 0.0;
+  std::cerr << " in " << classified_at << " s\nclassification: " << classified_at - ready_at << " s, " << rate
+            << " reads per minute (database loading not counted)\n";
   if (a.output.empty()) {
     std::fwrite(output.data(), 1, output.size(), stdout);
   } else {
