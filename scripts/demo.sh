@@ -17,3 +17,16 @@ for example in build-demo/examples/example_*; do
     *) "${example}" ;;
   esac
 done
+echo "== build-demo/examples/lsh_dedup (near-duplicate pairs and clusters of examples/data/near_duplicates.csv)"
+build-demo/examples/lsh_dedup --input examples/data/near_duplicates.csv --id-column id --columns text --shingle words \
+  --size 1 --lowercase --k 64 --bands 32 --rows 2 --min-estimate 0.5 --pairs build-demo/near_duplicates_pairs.csv \
+  --clusters build-demo/near_duplicates_clusters.csv
+cat build-demo/near_duplicates_pairs.csv
+viruses=../shared/data/metagenomics/kraken2_viruses
+if [ -x build-demo/examples/warp_classifier ] && [ -d "$viruses" ]; then
+  echo "== build-demo/examples/warp_classifier (ten viral genomes; one HIV-1 read)"
+  build-demo/examples/warp_classifier build --db build-demo/viruses.db --taxonomy "$viruses" "$viruses"/*.fa
+  build-demo/examples/warp_classifier classify --db build-demo/viruses.db --report build-demo/hiv.report \
+    examples/data/hiv1_read.fa
+  cat build-demo/hiv.report
+fi
