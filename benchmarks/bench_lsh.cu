@@ -5,7 +5,7 @@
 //       GB/s, recall of the planted near-duplicates, peak memory; on the host also the speed-up over
 //       a straightforward single-thread C++ reference (std::unordered_map banding) run in the same
 //       process on the same documents.
-// Sizes: WARP_BENCH_LSH_LOG2_DOCS (signatures; default 16 on CUDA, 11 on the host) and
+// Sizes: WARP_BENCH_LSH_LOG2_DOCS (signatures; default 17 on CUDA, 131,072 documents, 11 on the host) and
 // WARP_BENCH_LSH_DEDUP_DOCS (end to end; default 1000000 on CUDA, 20000 on the host; give 10000000
 // for the 10^7 point). Progress goes to stderr.
 #include <sys/resource.h>
@@ -93,7 +93,7 @@ template <class T>
 void signatures_benchmark(benchmark::State& state, warp::backend where, permutation mode, std::uint32_t n_gram,
                           std::uint32_t k) {
   if (warp_bench::skip_without_device(state, where)) { return; }
-  std::size_t const n = std::size_t{1} << warp_bench::env_log2("WARP_BENCH_LSH_LOG2_DOCS", where == warp::backend::cuda ? 16 : 11);
+  std::size_t const n = std::size_t{1} << warp_bench::env_log2("WARP_BENCH_LSH_LOG2_DOCS", where == warp::backend::cuda ? 17 : 11);
   auto const& c = corpus(n, 200, 20000);
   auto const stream = warp::default_stream();
   auto docs = resident(c.docs, where, stream);
