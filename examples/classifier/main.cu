@@ -251,10 +251,7 @@ int classify(arguments const& a, warp::backend where) {
 int main(int argc, char** argv) {
   try {
     arguments const a = parse(argc, argv);
-    warp::backend const where = a.backend.empty()     ? warp::default_backend()
-                                : a.backend == "cuda" ? warp::backend::cuda
-                                                      : warp::backend::host;
-    warp::require_backend(where);
+    warp::backend const where = example::backend_option(a.backend);
     return a.command == "build" ? build(a, where) : classify(a, where);
   } catch (std::exception const& e) {
     std::cerr << "warp_classifier: " << e.what() << "\n";

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <warp/core/backend.cuh>
+
 namespace example {
 
 struct input_error : std::runtime_error {
@@ -74,6 +76,17 @@ inline void require_writable_prefix(std::string const& path_or_prefix) {
     throw input_error("output directory " + dir + " does not exist (for " + path_or_prefix + ")");
   }
   if (::access(dir.c_str(), W_OK) != 0) { throw input_error("output directory " + dir + " is not writable"); }
+}
+
+/// The backend a program's --backend option names: "host", "cuda", or "" for the default (CUDA when a
+/// device is usable); throws when the one asked for cannot run here.
+inline warp::backend backend_option(std::string const& name) {
+  if (!name.empty() && name != "host" && name != "cuda") {
+    throw input_error("--backend must be host or cuda, got '" + name + "'");
+  }
+  warp::backend const b = name.empty() ? warp::default_backend() : name == "cuda" ? warp::backend::cuda : warp::backend::host;
+  warp::require_backend(b);
+  return b;
 }
 
 }  // namespace example

@@ -410,10 +410,7 @@ int run(options const& o, warp::backend where) {
 int main(int argc, char** argv) {
   try {
     options const o = parse(argc, argv);
-    warp::backend const where = o.backend.empty() ? warp::default_backend()
-                                : o.backend == "cuda" ? warp::backend::cuda
-                                                      : warp::backend::host;
-    warp::require_backend(where);
+    warp::backend const where = example::backend_option(o.backend);
     return o.width == 32 ? run<std::uint32_t>(o, where) : run<std::uint64_t>(o, where);
   } catch (std::exception const& e) {
     std::cerr << "lsh_dedup: " << e.what() << "\n";
