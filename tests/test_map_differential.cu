@@ -3,6 +3,9 @@
 // collide, on every configuration of the type matrix and backend.
 #include "map_configs.hpp"
 
+#include <algorithm>
+#include <memory>
+#include <random>
 #include <unordered_map>
 #include <vector>
 
@@ -95,6 +98,58 @@ TYPED_TEST(MapDifferential, RandomOperationSequencesMatchStdUnorderedMap) {
     ASSERT_TRUE(map.status().ok()) << "round " << round;
     ASSERT_NO_FATAL_FAILURE(check_all(round));
   }
+}
+
+
+// Long probe walks: a table filled to 97 % with tombstones between its keys, looked up with
+// mostly absent keys in batches larger than one host chunk, so that walks wrap around the end of
+// the table and leave their prefetched lines (the host loop parks and resumes such lookups).
+TYPED_TEST(MapDifferential, LookupsAtHighLoadWithTombstonesMatchStdUnorderedMap) {
+  using K = typename TypeParam::key;
+  using V = typename TypeParam::value;
+  auto map = TypeParam::make(8192);
+  std::size_t const capacity = map.capacity();
+  std::size_t const stored = capacity * 97 / 100;
+  std::vector<K> keys(stored);
+  std::vector<V> values(stored);
+  std::unordered_map<K, V, std_hash> drawn;  // distinct keys (32-bit draws may collide)
+  for (std::uint64_t r = 1000003; drawn.size() < stored; ++r) {
+    K const k = make_key<K>(warp::hash::fmix64(r));
+    if (drawn.emplace(k, V{}).second) {
+      keys[drawn.size() - 1] = k;
+      values[drawn.size() - 1] = make_value<V>(warp::hash::fmix64(r) >> 3);
+    }
+  }
+  ASSERT_EQ(map.insert(keys.begin(), keys.end(), values.begin()), stored);
+  // Every fifth key erased: the walks step over tombstones.
+  std::unordered_map<K, V, std_hash> reference;
+  std::vector<K> erased;
+  for (std::size_t i = 0; i < stored; ++i) {
+    if (i % 5 == 0) {
+      erased.push_back(keys[i]);
+    } else {
+      reference.emplace(keys[i], values[i]);
+    }
+  }
+  ASSERT_EQ(map.erase(erased.begin(), erased.end()), erased.size());
+  // Queries: every stored and erased key plus three times as many never-inserted keys, shuffled.
+  std::vector<K> queries(keys);
+  for (std::size_t i = 0; i < 3 * stored; ++i) { queries.push_back(make_key<K>(warp::hash::fmix64(i + 7777777777ull))); }
+  std::shuffle(queries.begin(), queries.end(), std::mt19937_64{99});
+  std::vector<V> found(queries.size());
+  std::unique_ptr<bool[]> present(new bool[queries.size()]);
+  std::size_t const hits = map.find(queries.data(), queries.data() + queries.size(), found.data());
+  std::size_t const contained = map.contains(queries.data(), queries.data() + queries.size(), present.get());
+  std::size_t expected_hits = 0;
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    auto it = reference.find(queries[i]);
+    bool const expected = it != reference.end();
+    expected_hits += expected;
+    ASSERT_EQ(present[i], expected) << "query " << i;
+    ASSERT_EQ(found[i], expected ? it->second : TypeParam::missing()) << "query " << i;
+  }
+  EXPECT_EQ(hits, expected_hits);
+  EXPECT_EQ(contained, expected_hits);
 }
 
 }  // namespace

@@ -58,8 +58,12 @@ WARP_HD WARP_FORCEINLINE Word load_word(Word const* p) noexcept {
 
 WARP_HD WARP_FORCEINLINE void prefetch_lines(void const* p, std::size_t bytes) noexcept {
 #if !WARP_DEVICE_COMPILATION
-  for (std::size_t offset = 0; offset < bytes; offset += 64) {
-    void const* const address = static_cast<unsigned char const*>(p) + offset;
+  // From the line holding p to the one holding its last byte: a range that starts inside a line
+  // and crosses into the next needs both.
+  auto const first = reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{63};
+  auto const end = reinterpret_cast<std::uintptr_t>(p) + bytes;
+  for (std::uintptr_t line = first; line < end; line += 64) {
+    void const* const address = reinterpret_cast<void const*>(line);
 #if defined(__x86_64__)
     // Inline asm, not __builtin_prefetch: GCC 12's mod/ref analysis deems a function whose only
     // effect is a prefetch side-effect free and deletes the call.

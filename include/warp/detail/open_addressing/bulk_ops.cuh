@@ -40,26 +40,48 @@ struct upsert_fn : keyed_items<Engine, KeyIt> {
   }
 };
 
-template <class Engine, class KeyIt, class OutIt>
-struct find_fn : keyed_items<Engine, KeyIt> {
-  OutIt out;
+/// Bulk lookups (find, contains). On the device each item is one locate; the host loop drives
+/// the staged form instead (start/resume, see probing_engine::start_lookup and
+/// host::for_each_item), so that a walk leaving its prefetched lines waits in a queue, not on
+/// memory. Derived::settle(i, result) writes item i's output and returns its count.
+template <class Derived, class Engine, class KeyIt>
+struct lookup_items : keyed_items<Engine, KeyIt> {
+  using cursor_type = typename Engine::lookup_cursor;
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
     auto const r = this->engine.template find<slot_reads::read_only>(tile, this->key(i));
-    if (tile.thread_rank() == 0) { out[i] = r.value; }
+    if (tile.thread_rank() == 0) { derived().settle(i, r); }
     return r.found ? 1u : 0u;
   }
+  bool start(std::size_t i, cursor_type& c, std::uint32_t& count) const {
+    find_result<typename Engine::value_type> r;
+    if (!this->engine.template start_lookup<slot_reads::read_only>(this->key(i), c, r)) { return false; }
+    derived().settle(i, r);
+    count = r.found ? 1u : 0u;
+    return true;
+  }
+  bool resume(std::size_t i, cursor_type& c, std::uint32_t& count) const {
+    find_result<typename Engine::value_type> r;
+    if (!this->engine.template resume_lookup<slot_reads::read_only>(this->key(i), c, r)) { return false; }
+    derived().settle(i, r);
+    count = r.found ? 1u : 0u;
+    return true;
+  }
+
+ private:
+  WARP_HD Derived const& derived() const { return static_cast<Derived const&>(*this); }
+};
+
+template <class Engine, class KeyIt, class OutIt>
+struct find_fn : lookup_items<find_fn<Engine, KeyIt, OutIt>, Engine, KeyIt> {
+  OutIt out;
+  WARP_HD void settle(std::size_t i, find_result<typename Engine::value_type> const& r) const { out[i] = r.value; }
 };
 
 template <class Engine, class KeyIt>
-struct contains_fn : keyed_items<Engine, KeyIt> {
+struct contains_fn : lookup_items<contains_fn<Engine, KeyIt>, Engine, KeyIt> {
   bool* out;
-  template <class Tile>
-  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    bool const found = this->engine.template find<slot_reads::read_only>(tile, this->key(i)).found;
-    if (tile.thread_rank() == 0) { out[i] = found; }
-    return found ? 1u : 0u;
-  }
+  WARP_HD void settle(std::size_t i, find_result<typename Engine::value_type> const& r) const { out[i] = r.found; }
 };
 
 template <class Engine, class KeyIt>

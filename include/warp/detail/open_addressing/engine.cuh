@@ -247,15 +247,38 @@ class probing_engine {
   template <slot_reads Reads = slot_reads::concurrent, class Tile>
   WARP_HD find_result<Value> find(Tile const& tile, Key const& key) const noexcept {
     if (is_sentinel(key)) { return {false, empty_value_}; }
-    located const at = locate<Reads>(tile, key);
-    if (!at.found) { return {false, empty_value_}; }
-    if constexpr (layout::packed || !has_value) {
-      return {true, at.value};
-    } else {
-      // A stored key is found whatever its value. (Racing with the insert of this very key, the
-      // value may still read as the empty_value: the key lands a moment before its value.)
-      return {true, atomic_load(slots_[at.index].value_ptr())};
+    return result_of(locate<Reads>(tile, key));
+  }
+
+  /// Where a staged lookup (below) stands: its probe position and the slot addresses whose
+  /// cache lines have been requested from memory.
+  struct lookup_cursor {
+    detail::probe_position pos;
+    std::size_t step;
+    std::uintptr_t ready_begin;
+    std::uintptr_t ready_end;
+  };
+
+  /// Staged lookups for the host's bulk loops (one thread probes a whole window). A lookup runs
+  /// only over windows whose lines were prefetched; when its walk reaches a line not requested
+  /// yet, it requests it and returns false, and the loop resumes it a few keys later instead of
+  /// stalling on memory. Misses (which walk to an empty slot) and long walks at high load gain;
+  /// hits in the first window run as before. start_lookup expects prefetch(key) to have been
+  /// issued. Both return true, with `result` set as find() sets it, once the lookup is settled.
+  template <slot_reads Reads = slot_reads::concurrent>
+  WARP_HD bool start_lookup(Key const& key, lookup_cursor& c, find_result<Value>& result) const noexcept {
+    if (is_sentinel(key)) {
+      result = {false, empty_value_};
+      return true;
     }
+    c.pos = Probing::begin(hash_, key, num_windows_);
+    c.step = 0;
+    mark_ready(c, false);  // the first window: what prefetch(key) requested
+    return walk_ready<Reads>(key, c, result);
+  }
+  template <slot_reads Reads = slot_reads::concurrent>
+  WARP_HD bool resume_lookup(Key const& key, lookup_cursor& c, find_result<Value>& result) const noexcept {
+    return walk_ready<Reads>(key, c, result);
   }
 
   /// Replaces `key` by a tombstone. Returns true when this call erased it.
@@ -289,6 +312,36 @@ class probing_engine {
     }
   }
 
+  // What one lane's slots of one window hold for `key`: the first matching slot (-1: none), its
+  // value (packed slots read it with the key) and whether an empty slot ends the probe sequence.
+  struct window_scan {
+    int match;
+    bool has_empty;
+    Value value;
+  };
+  template <slot_reads Reads, std::uint32_t PerLane>
+  WARP_HD WARP_FORCEINLINE window_scan scan_lane(std::size_t base, Key const& key) const noexcept {
+    window_scan s{-1, false, empty_value_};
+    if constexpr (layout::packed) {
+      slot_type lane_slots[PerLane];
+      load_slots<Reads>(slots_ + base, lane_slots);  // keys and values in one go
+      for (std::uint32_t j = 0; j < PerLane; ++j) {
+        Key const k = lane_slots[j].key();
+        bool const take = s.match < 0 && bitwise_equal(k, key);
+        s.match = take ? static_cast<int>(j) : s.match;
+        s.value = take ? lane_slots[j].value() : s.value;
+        s.has_empty |= bitwise_equal(k, empty_key_);
+      }
+    } else {
+      for (std::uint32_t j = 0; j < PerLane; ++j) {
+        Key const k = load_key(base + j);
+        if (s.match < 0 && bitwise_equal(k, key)) { s.match = static_cast<int>(j); }
+        s.has_empty |= bitwise_equal(k, empty_key_);
+      }
+    }
+    return s;
+  }
+
   // Walks the probe sequence until the key or an empty slot; tombstones are stepped over.
   template <slot_reads Reads = slot_reads::concurrent, class Tile>
   WARP_HD located locate(Tile const& tile, Key const& key) const noexcept {
@@ -297,40 +350,71 @@ class probing_engine {
     detail::probe_position pos = Probing::begin(hash_, key, num_windows_);
     for (std::size_t step = 0; step < num_windows_; ++step, pos.advance()) {
       std::size_t const base = pos.window * window_size + lane * per_lane;
-      int match = -1;
-      bool has_empty = false;
-      Value v = empty_value_;
-      if constexpr (layout::packed) {
-        slot_type lane_slots[per_lane];
-        load_slots<Reads>(slots_ + base, lane_slots);  // keys and values in one go
-        for (std::uint32_t j = 0; j < per_lane; ++j) {
-          Key const k = lane_slots[j].key();
-          bool const take = match < 0 && bitwise_equal(k, key);
-          match = take ? static_cast<int>(j) : match;
-          v = take ? lane_slots[j].value() : v;
-          has_empty |= bitwise_equal(k, empty_key_);
-        }
-      } else {
-        for (std::uint32_t j = 0; j < per_lane; ++j) {
-          Key const k = load_key(base + j);
-          if (match < 0 && bitwise_equal(k, key)) { match = static_cast<int>(j); }
-          has_empty |= bitwise_equal(k, empty_key_);
-        }
-      }
-      std::uint32_t const match_mask = tile.ballot(match >= 0);
+      window_scan const s = scan_lane<Reads, per_lane>(base, key);
+      std::uint32_t const match_mask = tile.ballot(s.match >= 0);
       if (match_mask != 0) {
         std::uint32_t const src = lowest_lane(match_mask);
-        std::size_t const index = tile.shfl(base + static_cast<std::size_t>(match), src);
+        std::size_t const index = tile.shfl(base + static_cast<std::size_t>(s.match), src);
         if constexpr (has_value) {
-          return {true, index, tile.shfl(v, src)};
+          return {true, index, tile.shfl(s.value, src)};
         } else {
-          return {true, index, v};
+          return {true, index, s.value};
         }
       }
-      if (tile.any(has_empty)) { break; }
+      if (tile.any(s.has_empty)) { break; }
     }
     return {false, 0, empty_value_};
   }
+
+  // A located key as find() returns it.
+  WARP_HD WARP_FORCEINLINE find_result<Value> result_of(located const& at) const noexcept {
+    if (!at.found) { return {false, empty_value_}; }
+    if constexpr (layout::packed || !has_value) {
+      return {true, at.value};
+    } else {
+      // A stored key is found whatever its value. (Racing with the insert of this very key, the
+      // value may still read as the empty_value: the key lands a moment before its value.)
+      return {true, atomic_load(slots_[at.index].value_ptr())};
+    }
+  }
+
+  static constexpr std::size_t window_bytes = window_size * sizeof(slot_type);
+  static constexpr std::uintptr_t line_bytes = 64;
+
+  // Marks the lines from window `c.pos.window` on as requested; `request` also prefetches them.
+  // With linear probing (stride 1) the next line is taken too: a walk that leaves its window
+  // usually goes on into it.
+  WARP_HD WARP_FORCEINLINE void mark_ready(lookup_cursor& c, bool request) const noexcept {
+    auto const begin = reinterpret_cast<std::uintptr_t>(slots_ + c.pos.window * window_size);
+    std::uintptr_t const extra = request && c.pos.stride == 1 ? line_bytes : 0;
+    c.ready_begin = begin & ~(line_bytes - 1);
+    c.ready_end = ((begin + window_bytes + line_bytes - 1) & ~(line_bytes - 1)) + extra;
+    if (request) { prefetch_lines(reinterpret_cast<void const*>(c.ready_begin), c.ready_end - c.ready_begin); }
+  }
+
+  // Scans windows from the cursor on while their lines have been requested. Returns true with the
+  // result once the key or an empty slot is met; false when the next window's lines still have to
+  // come from memory (they are now requested and the cursor points at that window).
+  template <slot_reads Reads>
+  WARP_HD bool walk_ready(Key const& key, lookup_cursor& c, find_result<Value>& result) const noexcept {
+    for (; c.step < num_windows_; ++c.step, c.pos.advance()) {
+      auto const begin = reinterpret_cast<std::uintptr_t>(slots_ + c.pos.window * window_size);
+      if (begin < c.ready_begin || begin + window_bytes > c.ready_end) {
+        mark_ready(c, true);
+        return false;
+      }
+      std::size_t const base = c.pos.window * window_size;
+      window_scan const s = scan_lane<Reads, window_size>(base, key);
+      if (s.match >= 0) {
+        result = result_of(located{true, base + static_cast<std::size_t>(s.match), s.value});
+        return true;
+      }
+      if (s.has_empty) { break; }
+    }
+    result = {false, empty_value_};
+    return true;
+  }
+
   static constexpr int max_value_wait = 1 << 16;
 
   WARP_HD WARP_FORCEINLINE bool may_be_torn(Key const& k) const noexcept {

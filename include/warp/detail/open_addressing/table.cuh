@@ -152,7 +152,7 @@ class open_addressing_table {
                    count_sink sink = {}) const {
     return static_cast<std::size_t>(run_keyed<tile_size>(
         on(stream), "find", first, last, out, true, mode,
-        [&](auto keys, Value* values) { return find_fn<engine_type, decltype(keys), Value*>{{engine_, keys}, values}; },
+        [&](auto keys, Value* values) { return find_fn<engine_type, decltype(keys), Value*>{{{engine_, keys}}, values}; },
         sink));
   }
 
@@ -162,7 +162,7 @@ class open_addressing_table {
                        count_sink sink = {}) const {
     return static_cast<std::size_t>(run_keyed<tile_size>(
         on(stream), "contains", first, last, out, true, mode,
-        [&](auto keys, bool* flags) { return contains_fn<engine_type, decltype(keys)>{{engine_, keys}, flags}; }, sink));
+        [&](auto keys, bool* flags) { return contains_fn<engine_type, decltype(keys)>{{{engine_, keys}}, flags}; }, sink));
   }
 
   /// Erases the keys (absent ones are ignored). Returns how many were erased. In wait mode, when
