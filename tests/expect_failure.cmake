@@ -1,5 +1,6 @@
 # Runs COMMAND (a list) and passes only when it fails cleanly: a non-zero exit status, output
-# (stdout or stderr) matching EXPECT, and, when ABSENT is given, that file not created.
+# (stdout or stderr) matching EXPECT, and, when ABSENT is given, that file not created and no
+# temporary of it (ABSENT.tmp.*) left behind.
 #   cmake "-DCOMMAND=prog;arg1;arg2" "-DEXPECT=regex" [-DABSENT=path] -P expect_failure.cmake
 if(DEFINED ABSENT)
   file(REMOVE "${ABSENT}")
@@ -14,5 +15,11 @@ if(NOT all MATCHES "${EXPECT}")
 endif()
 if(DEFINED ABSENT AND EXISTS "${ABSENT}")
   message(FATAL_ERROR "${ABSENT} was written although the command failed")
+endif()
+if(DEFINED ABSENT)
+  file(GLOB leftovers "${ABSENT}.tmp.*")
+  if(leftovers)
+    message(FATAL_ERROR "temporaries left behind: ${leftovers}")
+  endif()
 endif()
 message(STATUS "failed as expected (status ${status}): ${all}")

@@ -59,6 +59,39 @@ class BucketList : public ::testing::Test {
     }
     return total;
   }
+
+  /// find_rows of a frozen table against `reference`: each present key's row holds exactly its
+  /// values (read from the CSR arrays), each absent key gets no_row.
+  template <class Frozen>
+  static void expect_rows_match(Frozen const& frozen, std::unordered_multimap<K, V, std_hash> const& reference,
+                                std::vector<K> const& queries) {
+    std::vector<std::uint64_t> rows(queries.size());
+    std::size_t const found = frozen.find_rows(queries.begin(), queries.end(), rows.data());
+    std::vector<std::uint64_t> offsets(frozen.num_keys() + 1);
+    std::vector<V> values(frozen.size());
+    warp::detail::copy_bytes(frozen.where(), offsets.data(), frozen.row_offsets(), offsets.size() * sizeof(std::uint64_t),
+                             warp::default_stream());
+    warp::detail::copy_bytes(frozen.where(), values.data(), frozen.values(), values.size() * sizeof(V), warp::default_stream());
+    warp::detail::synchronize(frozen.where(), warp::default_stream());
+    std::size_t expected_found = 0;
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+      auto const range = reference.equal_range(queries[i]);
+      std::vector<V> want;
+      for (auto it = range.first; it != range.second; ++it) { want.push_back(it->second); }
+      if (want.empty()) {
+        EXPECT_EQ(rows[i], Frozen::no_row) << "query " << i;
+        continue;
+      }
+      ++expected_found;
+      ASSERT_LT(rows[i], frozen.num_keys()) << "query " << i;
+      std::vector<V> got(values.begin() + static_cast<std::ptrdiff_t>(offsets[rows[i]]),
+                         values.begin() + static_cast<std::ptrdiff_t>(offsets[rows[i] + 1]));
+      std::sort(got.begin(), got.end());
+      std::sort(want.begin(), want.end());
+      ASSERT_EQ(got, want) << "query " << i;
+    }
+    EXPECT_EQ(found, expected_found);
+  }
 };
 
 #define WARP_BUCKET_CONFIGS(B)                                                     \
@@ -119,6 +152,7 @@ TYPED_TEST(BucketList, ZipfPairsOverSeveralInsertsMatchUnorderedMultimap) {
     EXPECT_EQ(frozen.num_keys(), distinct);
     EXPECT_EQ(frozen.size(), keys.size());
     TestFixture::expect_matches(frozen, reference, queries);
+    TestFixture::expect_rows_match(frozen, reference, queries);
 
     // The same table from CSR arrays (what a saved database holds), and its checks.
     std::vector<K> csr_keys;
@@ -136,6 +170,7 @@ TYPED_TEST(BucketList, ZipfPairsOverSeveralInsertsMatchUnorderedMultimap) {
                                              warp::empty_key<K>{sentinels<K>::empty()}, TypeParam::backend);
     EXPECT_EQ(from_csr.num_keys(), csr_keys.size());
     TestFixture::expect_matches(from_csr, reference, queries);
+    TestFixture::expect_rows_match(from_csr, reference, queries);
     auto duplicated = csr_keys;
     duplicated[1] = duplicated[0];
     EXPECT_NE(warp_test::error_message([&] {

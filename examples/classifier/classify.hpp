@@ -112,17 +112,39 @@ inline std::vector<read_result> classify(database const& db, feature_index const
     }
     query_start[r + 1] = queries.size();
   }
-  std::vector<std::uint64_t> offsets(queries.size() + 1, 0);
-  std::uint64_t const total = index.table().count(queries.begin(), queries.end());
-  std::vector<std::uint64_t> found(total);
-  index.table().retrieve(queries.begin(), queries.end(), offsets.data(), found.data(), found.size());
+  auto const& table = index.table();
+  // On the host, one probe per feature gives its row, and each read gathers its locations from the
+  // CSR arrays in the loop below. On CUDA the lookups run on the device (two-pass retrieve) and
+  // the locations come back in one array.
+  bool const on_host = index.where() == warp::backend::host;
+  std::vector<std::uint64_t> rows;
+  std::vector<std::uint64_t> offsets;
+  std::vector<std::uint64_t> found;
+  if (on_host) {
+    rows.resize(queries.size());
+    table.find_rows(queries.begin(), queries.end(), rows.data());
+  } else {
+    offsets.assign(queries.size() + 1, 0);
+    found.resize(table.count(queries.begin(), queries.end()));
+    table.retrieve(queries.begin(), queries.end(), offsets.data(), found.data(), found.size());
+  }
+  std::uint64_t const* const row_offsets = on_host ? table.row_offsets() : nullptr;
+  std::uint64_t const* const row_values = on_host ? table.values() : nullptr;
   std::uint64_t const stride = db.options.sketch.window - db.options.sketch.k + 1;
   std::vector<read_result> out(reads.size());
 #pragma omp parallel for schedule(dynamic, 64)
   for (std::int64_t ri = 0; ri < static_cast<std::int64_t>(reads.size()); ++ri) {
     auto const r = static_cast<std::size_t>(ri);
-    std::vector<std::uint64_t> locations(found.begin() + static_cast<std::ptrdiff_t>(offsets[query_start[r]]),
-                                         found.begin() + static_cast<std::ptrdiff_t>(offsets[query_start[r + 1]]));
+    std::vector<std::uint64_t> locations;
+    if (on_host) {
+      for (std::uint64_t q = query_start[r]; q < query_start[r + 1]; ++q) {
+        if (rows[q] == table.no_row) { continue; }
+        locations.insert(locations.end(), row_values + row_offsets[rows[q]], row_values + row_offsets[rows[q] + 1]);
+      }
+    } else {
+      locations.assign(found.begin() + static_cast<std::ptrdiff_t>(offsets[query_start[r]]),
+                       found.begin() + static_cast<std::ptrdiff_t>(offsets[query_start[r + 1]]));
+    }
     std::uint64_t bases = reads[r].first.size();
     if (reads[r].paired) { bases = std::max<std::uint64_t>(o.insert_size, reads[r].first.size() + reads[r].second.size()); }
     std::uint64_t const span = (bases + stride - 1) / stride + 1;

@@ -6,8 +6,10 @@
 // counts, payload size, XXH3-64 of the payload, XXH3-64 of the header), then the payload:
 // taxonomy nodes (id, parent, rank, name), merged ids, targets (name, taxid, length), then the
 // feature keys (u32), their location offsets (u64, keys + 1) and the locations (u64:
-// target << 32 | window). The loader checks the header against the file's size before it
-// allocates anything, then the checksums, then every count and offset.
+// target << 32 | window), each of the three arrays starting at a multiple of 8 bytes from the
+// file's start (zero padding before it). The loader maps the file, checks the header against the
+// file's size before it allocates anything, then the checksums, then every count and offset; the
+// three arrays are used in place, in the mapping, not copied.
 #pragma once
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -46,16 +49,64 @@ struct target {
   std::uint64_t length;
 };
 
+/// One of the database's large arrays: its own vector when the database was built, a view of the
+/// mapped file when it was loaded (the database then keeps the mapping alive).
+template <class T>
+class table_array {
+ public:
+  table_array() = default;
+  explicit table_array(std::vector<T> v) : owned_{std::move(v)}, data_{owned_.data()}, size_{owned_.size()} {}
+  table_array(T const* data, std::size_t size) : data_{data}, size_{size} {}
+  table_array(table_array const& o) { *this = o; }
+  table_array& operator=(table_array const& o) {
+    if (this != &o) {
+      owned_ = o.owned_;
+      data_ = o.owns() ? owned_.data() : o.data_;
+      size_ = o.size_;
+    }
+    return *this;
+  }
+  table_array(table_array&& o) noexcept { *this = std::move(o); }
+  table_array& operator=(table_array&& o) noexcept {
+    bool const owned = o.owns();
+    owned_ = std::move(o.owned_);  // a moved vector keeps its buffer, so owned_.data() is o's
+    data_ = owned ? owned_.data() : o.data_;
+    size_ = o.size_;
+    o.data_ = nullptr;
+    o.size_ = 0;
+    return *this;
+  }
+
+  [[nodiscard]] T const* data() const noexcept { return data_; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] T const* begin() const noexcept { return data_; }
+  [[nodiscard]] T const* end() const noexcept { return data_ + size_; }
+  T const& operator[](std::size_t i) const noexcept { return data_[i]; }
+  T const& front() const noexcept { return data_[0]; }
+  T const& back() const noexcept { return data_[size_ - 1]; }
+  friend bool operator==(table_array const& a, table_array const& b) {
+    return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
+  }
+
+ private:
+  [[nodiscard]] bool owns() const noexcept { return data_ != nullptr && data_ == owned_.data(); }
+  std::vector<T> owned_;
+  T const* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 struct database {
   build_options options;
   warp::genomics::taxonomy taxonomy;
   std::vector<target> targets;
   // CSR of feature -> locations, features ascending, each feature's locations ascending.
-  std::vector<std::uint32_t> features;
-  std::vector<std::uint64_t> offsets;
-  std::vector<std::uint64_t> locations;
+  table_array<std::uint32_t> features;
+  table_array<std::uint64_t> offsets;
+  table_array<std::uint64_t> locations;
   std::uint64_t dropped_features = 0;   // over max_locations
   std::uint64_t dropped_locations = 0;
+  std::shared_ptr<warp::detail::mapped_file const> file;  // what a loaded database's arrays view
 };
 
 inline constexpr std::uint32_t location_window_bits = 32;
@@ -170,7 +221,9 @@ inline database build(build_inputs const& in, build_options const& o, warp::back
   std::vector<std::uint64_t> all(keys.size());
   table.retrieve(feature_keys.begin(), feature_keys.end(), offsets.data(), all.data(), all.size());
   // Locations ascending within each feature; features over the cap dropped (reported).
-  db.offsets.push_back(0);
+  std::vector<std::uint32_t> kept_features;
+  std::vector<std::uint64_t> kept_offsets{0};
+  std::vector<std::uint64_t> kept_locations;
   for (std::size_t i = 0; i < distinct; ++i) {
     auto const begin = all.begin() + static_cast<std::ptrdiff_t>(offsets[i]);
     auto const end = all.begin() + static_cast<std::ptrdiff_t>(offsets[i + 1]);
@@ -181,10 +234,13 @@ inline database build(build_inputs const& in, build_options const& o, warp::back
       continue;
     }
     std::sort(begin, end);
-    db.features.push_back(feature_keys[i]);
-    db.locations.insert(db.locations.end(), begin, end);
-    db.offsets.push_back(db.locations.size());
+    kept_features.push_back(feature_keys[i]);
+    kept_locations.insert(kept_locations.end(), begin, end);
+    kept_offsets.push_back(kept_locations.size());
   }
+  db.features = table_array<std::uint32_t>{std::move(kept_features)};
+  db.offsets = table_array<std::uint64_t>{std::move(kept_offsets)};
+  db.locations = table_array<std::uint64_t>{std::move(kept_locations)};
   double const seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   progress << "database: " << db.targets.size() << " targets, " << db.features.size() << " features, "
            << db.locations.size() << " locations";
@@ -211,7 +267,8 @@ struct file_header {
 };
 static_assert(sizeof(file_header) == 104, "the header layout is part of the file format");
 inline constexpr char file_magic[8] = {'W', 'A', 'R', 'P', 'C', 'L', 'S', '\0'};
-inline constexpr std::uint32_t file_version = 1;
+inline constexpr std::uint32_t file_version = 2;  // 2: the arrays are 8-byte aligned
+inline constexpr std::size_t array_alignment = 8;
 
 inline std::uint64_t checksum_of(file_header h) {
   h.header_checksum = 0;
@@ -230,8 +287,10 @@ class byte_writer {
     put(static_cast<std::uint32_t>(s.size()));
     bytes.insert(bytes.end(), s.begin(), s.end());
   }
+  // Zero padding up to the next multiple of array_alignment from the file's start, then the array.
   template <class T>
-  void put_array(std::vector<T> const& v) {
+  void put_array(table_array<T> const& v) {
+    while ((sizeof(file_header) + bytes.size()) % array_alignment != 0) { bytes.push_back('\0'); }
     auto const* p = reinterpret_cast<char const*>(v.data());
     bytes.insert(bytes.end(), p, p + v.size() * sizeof(T));
   }
@@ -256,11 +315,16 @@ class byte_reader {
     pos_ += n;
     return s;
   }
+  // The padding put_array wrote (zeros), then a view of `count` elements in place. p_ points just
+  // past the header in a page-aligned mapping, so the array starts aligned.
   template <class T>
-  std::vector<T> get_array(std::uint64_t count) {
+  table_array<T> view_array(std::uint64_t count) {
+    static_assert(alignof(T) <= array_alignment);
+    while ((sizeof(file_header) + pos_) % array_alignment != 0) {
+      if (get<char>() != '\0') { throw input_error(path_ + ": the database payload has bytes where padding belongs"); }
+    }
     if (count > (n_ - pos_) / sizeof(T)) { fail(); }
-    std::vector<T> v(count);
-    std::memcpy(v.data(), p_ + pos_, count * sizeof(T));
+    table_array<T> v{reinterpret_cast<T const*>(p_ + pos_), static_cast<std::size_t>(count)};
     pos_ += count * sizeof(T);
     return v;
   }
@@ -324,10 +388,10 @@ inline database load(std::string const& path) {
     throw input_error(path + ": " + std::to_string(size) + " bytes, shorter than a database header (" +
                       std::to_string(sizeof(file_header)) + ")");
   }
-  std::ifstream in{path, std::ios::binary};
-  if (!in) { throw input_error(path + ": cannot open for reading"); }
+  auto file = std::make_shared<warp::detail::mapped_file const>(path, "database");
+  if (file->size() != size) { throw input_error(path + ": the file changed while it was being opened"); }
   file_header h{};
-  in.read(reinterpret_cast<char*>(&h), sizeof(h));
+  std::memcpy(&h, file->data(), sizeof(h));
   if (std::memcmp(h.magic, file_magic, sizeof(file_magic)) != 0) { throw input_error(path + ": not a warp classifier database (bad magic)"); }
   if (h.version != file_version) {
     throw input_error(path + ": database format version " + std::to_string(h.version) + ", this program reads version " +
@@ -343,14 +407,13 @@ inline database load(std::string const& path) {
       h.targets > h.payload_bytes / 20 || h.merged > h.payload_bytes / 16) {
     throw input_error(path + ": the header's counts do not fit in the file");
   }
-  std::vector<char> payload(h.payload_bytes);
-  in.read(payload.data(), static_cast<std::streamsize>(payload.size()));
-  if (!in) { throw input_error(path + ": read error"); }
-  if (warp::hash::xxh3_64(payload.data(), payload.size(), 0) != h.payload_checksum) {
+  char const* const payload = file->data() + sizeof(file_header);
+  if (warp::hash::xxh3_64(payload, h.payload_bytes, 0) != h.payload_checksum) {
     throw input_error(path + ": the database payload is corrupt (checksum mismatch)");
   }
-  byte_reader r{payload.data(), payload.size(), path};
+  byte_reader r{payload, h.payload_bytes, path};
   database db;
+  db.file = file;
   db.options.sketch = {h.k, h.window, h.sketch_size, h.seed};
   db.options.max_locations = h.max_locations;
   warp::genomics::validate(db.options.sketch);
@@ -374,9 +437,9 @@ inline database load(std::string const& path) {
     t.length = r.get<std::uint64_t>();
     if (!db.taxonomy.contains(t.taxid)) { throw input_error(path + ": target " + t.name + " has a taxid outside the taxonomy"); }
   }
-  db.features = r.get_array<std::uint32_t>(h.features);
-  db.offsets = r.get_array<std::uint64_t>(h.features + 1);
-  db.locations = r.get_array<std::uint64_t>(h.locations);
+  db.features = r.view_array<std::uint32_t>(h.features);
+  db.offsets = r.view_array<std::uint64_t>(h.features + 1);
+  db.locations = r.view_array<std::uint64_t>(h.locations);
   if (!r.done()) { throw input_error(path + ": bytes after the database payload"); }
   if (db.offsets.front() != 0 || db.offsets.back() != db.locations.size() ||
       !std::is_sorted(db.offsets.begin(), db.offsets.end())) {

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -188,6 +189,10 @@ int classify(arguments const& a, warp::backend where) {
   warp::genomics::sequence_reader first{a.files[0]};
   std::unique_ptr<warp::genomics::sequence_reader> second;
   if (a.paired) { second = std::make_unique<warp::genomics::sequence_reader>(a.files[1]); }
+  // Per-read lines go out batch by batch: into a unique temporary that is renamed over --output
+  // once the run has succeeded (an error leaves no output file), or straight to standard output.
+  std::unique_ptr<warp::detail::atomic_file_writer> output_file;
+  if (!a.output.empty()) { output_file = std::make_unique<warp::detail::atomic_file_writer>(a.output, "classify"); }
   std::string output;
   classifier::assignment_counts direct;
   std::uint64_t reads = 0, classified = 0;
@@ -215,10 +220,16 @@ int classify(arguments const& a, warp::backend where) {
     }
     if (batch.empty()) { break; }
     auto const results = classifier::classify(db, index, batch, a.classify);
+    output.clear();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       output += classifier::kraken_line(db, batch[i], results[i]);
       ++direct[results[i].taxid];
       classified += results[i].taxid != 0 ? 1 : 0;
+    }
+    if (output_file) {
+      output_file->write(output.data(), output.size());
+    } else {
+      std::fwrite(output.data(), 1, output.size(), stdout);
     }
     reads += batch.size();
     std::cerr << "\rclassified " << classified << " of " << reads << " reads" << std::flush;
@@ -230,11 +241,7 @@ int classify(arguments const& a, warp::backend where) {
   double const rate = classified_at > ready_at ? static_cast<double>(reads) / (classified_at - ready_at) * 60.0 : 0.0;
   std::cerr << " in " << classified_at << " s\nclassification: " << classified_at - ready_at << " s, " << rate
             << " reads per minute (database loading not counted)\n";
-  if (a.output.empty()) {
-    std::fwrite(output.data(), 1, output.size(), stdout);
-  } else {
-    warp::detail::write_file_atomically(a.output, "classify", {{output.data(), output.size()}});
-  }
+  if (output_file) { output_file->commit(); }
   if (!a.report.empty()) {
     std::string const text = classifier::kraken_report(db.taxonomy, direct);
     warp::detail::write_file_atomically(a.report, "classify", {{text.data(), text.size()}});

@@ -51,10 +51,15 @@ class frozen_multimap
                                   cuda::stream_ref stream = default_stream(), typename row_table::hasher h = {},
                                   memory_resource* memory = nullptr) {
     require_backend(where);
-    std::vector<std::uint64_t> host_offsets(num_keys + 1);
-    detail::copy_bytes(detail::is_device_only(offsets) ? backend::cuda : backend::host, host_offsets.data(), offsets,
-                       host_offsets.size() * sizeof(std::uint64_t), stream);
-    detail::synchronize(detail::is_device_only(offsets) ? backend::cuda : backend::host, stream);
+    // The offsets are validated on the host: read in place when they are host memory, else staged.
+    std::vector<std::uint64_t> staged;
+    std::uint64_t const* host_offsets = offsets;
+    if (detail::is_device_only(offsets)) {
+      staged.resize(num_keys + 1);
+      detail::copy_bytes(backend::cuda, staged.data(), offsets, staged.size() * sizeof(std::uint64_t), stream);
+      detail::synchronize(backend::cuda, stream);
+      host_offsets = staged.data();
+    }
     if (host_offsets[0] != 0) {
       throw invalid_argument("frozen_multimap::from_csr: offsets[0] is " + std::to_string(host_offsets[0]) + ", not 0");
     }
@@ -70,7 +75,7 @@ class frozen_multimap
     detail::buffer<std::uint64_t> o{where, num_keys + 1, stream, memory};
     detail::buffer<Value> v{where, num_values == 0 ? 1 : num_values, stream, memory};
     detail::copy_bytes(where, k.data(), keys, num_keys * sizeof(Key), stream);
-    detail::copy_bytes(where, o.data(), host_offsets.data(), (num_keys + 1) * sizeof(std::uint64_t), stream);
+    detail::copy_bytes(where, o.data(), host_offsets, (num_keys + 1) * sizeof(std::uint64_t), stream);
     detail::copy_bytes(where, v.data(), values, num_values * sizeof(Value), stream);
     frozen_multimap f{empty.value, h, where, stream, memory, k, num_keys, std::move(o), std::move(v), num_values};
     if (std::size_t const rows = f.rows_.size(stream); rows != num_keys) {
@@ -78,6 +83,20 @@ class frozen_multimap
                              std::to_string(rows) + " distinct ones that are not the empty sentinel");
     }
     return f;
+  }
+
+  /// The row find_rows() gives an absent key.
+  static constexpr std::uint64_t no_row = ~std::uint64_t{0};
+
+  /// rows_out[i] = the row of key i (its values are values()[row_offsets()[r] ..
+  /// row_offsets()[r + 1])), or no_row when the key is absent: one probe per key and nothing
+  /// copied, for callers that gather from the CSR arrays themselves (a host loop that consumes
+  /// each key's values in place, instead of count() + retrieve(), which probe two or three times).
+  /// rows_out may be host or backend memory. Returns how many keys were found; synchronises.
+  template <class KeyIt>
+  std::size_t find_rows(KeyIt first, KeyIt last, std::uint64_t* rows_out, cuda::stream_ref stream = default_stream()) const {
+    auto const scope = lookup_scope();
+    return rows_.find(first, last, rows_out, detail::completion::wait, stream);
   }
 
   /// Number of distinct keys (rows), and of values.

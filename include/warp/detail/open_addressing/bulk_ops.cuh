@@ -55,21 +55,20 @@ struct lookup_items : keyed_items<Engine, KeyIt> {
   }
   bool start(std::size_t i, cursor_type& c, std::uint32_t& count) const {
     find_result<typename Engine::value_type> r;
-    if (!this->engine.template start_lookup<slot_reads::read_only>(this->key(i), c, r)) { return false; }
-    derived().settle(i, r);
-    count = r.found ? 1u : 0u;
-    return true;
+    return this->engine.template start_lookup<slot_reads::read_only>(this->key(i), c, r) && settled(i, r, count);
   }
   bool resume(std::size_t i, cursor_type& c, std::uint32_t& count) const {
     find_result<typename Engine::value_type> r;
-    if (!this->engine.template resume_lookup<slot_reads::read_only>(this->key(i), c, r)) { return false; }
-    derived().settle(i, r);
-    count = r.found ? 1u : 0u;
-    return true;
+    return this->engine.template resume_lookup<slot_reads::read_only>(this->key(i), c, r) && settled(i, r, count);
   }
 
  private:
   WARP_HD Derived const& derived() const { return static_cast<Derived const&>(*this); }
+  bool settled(std::size_t i, find_result<typename Engine::value_type> const& r, std::uint32_t& count) const {
+    derived().settle(i, r);
+    count = r.found ? 1u : 0u;
+    return true;
+  }
 };
 
 template <class Engine, class KeyIt, class OutIt>
