@@ -1,10 +1,12 @@
 // Hash functions against the reference libxxhash (header-only, XXH_INLINE_ALL) and a reference
-// MurmurHash3_x86_32, on every input length 0..1024 with random seeds, on each backend.
+// MurmurHash3_x86_32, on every input length 0..1024 with random seeds and a keyed secret, on each
+// backend; the secret derivation against XXH3_generateSecret for every key length 0..400.
 #include "test_common.hpp"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <cstring>
 #include <vector>
 
 using namespace warp_test;
@@ -24,6 +26,7 @@ struct hash_results {
   std::uint64_t x64;
   std::uint64_t x3_64;
   warp::hash::xxh3_128_result x3_128;
+  warp::hash::xxh3_128_result x3_128_keyed;
   std::uint32_t m3;
 };
 
@@ -32,13 +35,14 @@ struct compute_hashes {
   unsigned char const* data;
   hash_case const* cases;
   hash_results* out;
+  warp::hash::xxh3_secret secret;  // the keyed XXH3-128's secret
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const&, std::size_t i) const {
     hash_case const c = cases[i];
     unsigned char const* p = data + (i % 7);  // unaligned starts
     out[i] = hash_results{warp::hash::xxhash32(p, c.length, static_cast<std::uint32_t>(c.seed)),
                           warp::hash::xxhash64(p, c.length, c.seed), warp::hash::xxh3_64(p, c.length, c.seed),
-                          warp::hash::xxh3_128(p, c.length, c.seed),
+                          warp::hash::xxh3_128(p, c.length, c.seed), warp::hash::xxh3_128(p, c.length, secret),
                           warp::hash::murmur3_32(p, c.length, static_cast<std::uint32_t>(c.seed))};
     return 0;
   }
@@ -97,8 +101,11 @@ TYPED_TEST(HashTest, MatchesReferenceForEveryLength) {
   warp::detail::buffer<hash_results> d_out{b, cases.size(), stream};
   warp::detail::copy_bytes(b, d_data.data(), data.data(), data.size(), stream);
   warp::detail::copy_bytes(b, d_cases.data(), cases.data(), cases.size() * sizeof(hash_case), stream);
+  unsigned char key[37];
+  for (auto& c : key) { c = static_cast<unsigned char>(rng()); }
+  warp::hash::xxh3_secret const secret = warp::hash::xxh3_secret_from_key(key, sizeof(key));
   warp::detail::for_each_item<1>(warp::detail::executor{b, stream}, cases.size(),
-                                 compute_hashes{d_data.data(), d_cases.data(), d_out.data()});
+                                 compute_hashes{d_data.data(), d_cases.data(), d_out.data(), secret});
   std::vector<hash_results> out(cases.size());
   warp::detail::copy_bytes(b, out.data(), d_out.data(), out.size() * sizeof(hash_results), stream);
   warp::detail::synchronize(b, stream);
@@ -113,8 +120,28 @@ TYPED_TEST(HashTest, MatchesReferenceForEveryLength) {
     XXH128_hash_t const r = XXH3_128bits_withSeed(p, len, seed);
     ASSERT_EQ(out[i].x3_128.low, r.low64) << "XXH3-128 low, length " << len;
     ASSERT_EQ(out[i].x3_128.high, r.high64) << "XXH3-128 high, length " << len;
+    XXH128_hash_t const k = XXH3_128bits_withSecret(p, len, secret.bytes, sizeof(secret.bytes));
+    ASSERT_EQ(out[i].x3_128_keyed.low, k.low64) << "keyed XXH3-128 low, length " << len;
+    ASSERT_EQ(out[i].x3_128_keyed.high, k.high64) << "keyed XXH3-128 high, length " << len;
     ASSERT_EQ(out[i].m3, reference_murmur3_32(p, len, static_cast<std::uint32_t>(seed))) << "murmur3 length " << len;
   }
+}
+
+TEST(Xxh3Secret, MatchesGenerateSecretForEveryKeyLength) {
+  std::mt19937_64 rng{77};
+  std::vector<unsigned char> key(400);
+  for (auto& c : key) { c = static_cast<unsigned char>(rng()); }
+  for (std::size_t n = 0; n <= key.size(); ++n) {
+    unsigned char want[192];
+    ASSERT_EQ(XXH3_generateSecret(want, sizeof(want), key.data(), n), XXH_OK);
+    warp::hash::xxh3_secret const got = warp::hash::xxh3_secret_from_key(key.data(), n);
+    ASSERT_EQ(0, std::memcmp(got.bytes, want, sizeof(want))) << "key of " << n << " bytes";
+  }
+  // Different keys give different secrets, so different hashes of the same bytes.
+  unsigned char const a[4] = {1, 2, 3, 4}, b[4] = {1, 2, 3, 5};
+  auto const ha = warp::hash::xxh3_128("block", 5, warp::hash::xxh3_secret_from_key(a, 4));
+  auto const hb = warp::hash::xxh3_128("block", 5, warp::hash::xxh3_secret_from_key(b, 4));
+  EXPECT_TRUE(ha.low != hb.low || ha.high != hb.high);
 }
 
 TEST(Murmur3, KnownVectors) {

@@ -1,13 +1,17 @@
-// warp/hash/xxh3.cuh: XXH3-64 and XXH3-128, seeded, over byte ranges and fixed-size keys; the same
-// bits on host and device as the reference libxxhash (XXH3_64bits_withSeed,
-// XXH3_128bits_withSeed). Written from the XXH3 specification.
+// warp/hash/xxh3.cuh: XXH3-64 and XXH3-128, seeded, over byte ranges and fixed-size keys, and
+// XXH3-128 keyed by a secret derived from key material; the same bits on host and device as the
+// reference libxxhash (XXH3_64bits_withSeed, XXH3_128bits_withSeed, XXH3_generateSecret +
+// XXH3_128bits_withSecret). Written from the XXH3 specification.
 //   std::uint64_t h = warp::hash::xxh3_64(data, length, seed);
 //   warp::hash::xxh3_128_result r = warp::hash::xxh3_128(data, length, seed);
+//   warp::hash::xxh3_secret const key = warp::hash::xxh3_secret_from_key(bytes, n);
+//   warp::hash::xxh3_128_result k = warp::hash::xxh3_128(data, length, key);
 //   warp::hash::xxh3_64_hasher<MyKey> hasher{seed};  hasher(key)
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include <warp/core/config.cuh>
 #include <warp/hash/detail/bytes.cuh>
@@ -129,6 +133,7 @@ WARP_HD WARP_FORCEINLINE std::uint64_t xxh3_merge(xxh3_accumulators const& a, un
 // 8-byte words.
 WARP_HD WARP_FORCEINLINE xxh3_secret xxh3_seeded_secret(std::uint64_t seed) noexcept {
   xxh3_secret s = xxh3_default_secret();
+  if (seed == 0) { return s; }
   for (std::size_t i = 0; i < xxh3_secret_size / 16; ++i) {
     std::uint64_t const lo = read64(s.bytes + 16 * i) + seed;
     std::uint64_t const hi = read64(s.bytes + 16 * i + 8) - seed;
@@ -212,11 +217,12 @@ WARP_HD inline std::uint64_t xxh3_64(void const* data, std::size_t length, std::
   return xxh3_merge(a, seeded.bytes + 11, length * xxh_prime64_1);
 }
 
-WARP_HD inline xxh3_128_result xxh3_128(void const* data, std::size_t length, std::uint64_t seed) noexcept {
-  using namespace detail;
-  auto const* in = static_cast<unsigned char const*>(data);
-  xxh3_secret const ks = xxh3_default_secret();
-  unsigned char const* const sec = ks.bytes;
+namespace detail {
+// XXH3-128 over `sec` (192 bytes): with the default secret and a seed (XXH3_128bits_withSeed), or
+// with a custom secret and seed 0 (XXH3_128bits_withSecret). Inputs over 240 bytes use
+// `long_sec`, the seeded form of the secret (the secret itself when the seed is 0).
+WARP_HD inline xxh3_128_result xxh3_128_core(unsigned char const* in, std::size_t length, unsigned char const* sec,
+                                             std::uint64_t seed, unsigned char const* long_sec) noexcept {
   if (length <= 16) {
     if (length > 8) {
       std::uint64_t const flip_lo = (read64(sec + 32) ^ read64(sec + 40)) - seed;
@@ -286,10 +292,58 @@ WARP_HD inline xxh3_128_result xxh3_128(void const* data, std::size_t length, st
     acc = xxh3_mix32(acc, in + length - 16, in + length - 32, sec + 136 - 17 - 16, 0 - seed);
     return finish(acc);
   }
+  xxh3_accumulators const a = xxh3_hash_long(in, length, long_sec);
+  return {xxh3_merge(a, long_sec + 11, length * xxh_prime64_1),
+          xxh3_merge(a, long_sec + xxh3_secret_size - xxh3_stripe_len - 11, ~(length * xxh_prime64_2))};
+}
+}  // namespace detail
+
+WARP_HD inline xxh3_128_result xxh3_128(void const* data, std::size_t length, std::uint64_t seed) noexcept {
+  using namespace detail;
+  auto const* in = static_cast<unsigned char const*>(data);
+  xxh3_secret const ks = xxh3_default_secret();
+  if (length <= 240) { return xxh3_128_core(in, length, ks.bytes, seed, ks.bytes); }
   xxh3_secret const seeded = xxh3_seeded_secret(seed);
-  xxh3_accumulators const a = xxh3_hash_long(in, length, seeded.bytes);
-  return {xxh3_merge(a, seeded.bytes + 11, length * xxh_prime64_1),
-          xxh3_merge(a, seeded.bytes + xxh3_secret_size - xxh3_stripe_len - 11, ~(length * xxh_prime64_2))};
+  return xxh3_128_core(in, length, ks.bytes, seed, seeded.bytes);
+}
+
+/// A 192-byte XXH3 secret: the key of the keyed hashes below.
+using xxh3_secret = detail::xxh3_secret;
+
+/// The secret that libxxhash's XXH3_generateSecret derives from `key_bytes` bytes of key material
+/// (a per-deployment random key, say); no key gives the default secret's derivation. Host and
+/// device.
+WARP_HD inline xxh3_secret xxh3_secret_from_key(void const* key, std::size_t key_bytes) noexcept {
+  using namespace detail;
+  xxh3_secret const fallback = xxh3_default_secret();
+  auto const* material = key_bytes == 0 ? fallback.bytes : static_cast<unsigned char const*>(key);
+  std::size_t const size = key_bytes == 0 ? xxh3_secret_size : key_bytes;
+  xxh3_secret s{};
+  for (std::size_t pos = 0; pos < xxh3_secret_size; pos += size) {  // the material, repeated
+    std::size_t const n = xxh3_secret_size - pos < size ? xxh3_secret_size - pos : size;
+    for (std::size_t i = 0; i < n; ++i) { s.bytes[pos + i] = material[i]; }
+  }
+  // The scrambler is the material's XXH3-128 in canonical (big-endian, high half first) form.
+  xxh3_128_result const h = xxh3_128(material, size, 0);
+  unsigned char scrambler[16];
+  for (int i = 0; i < 8; ++i) {
+    scrambler[i] = static_cast<unsigned char>(h.high >> (56 - 8 * i));
+    scrambler[8 + i] = static_cast<unsigned char>(h.low >> (56 - 8 * i));
+  }
+  auto combine = [&](std::size_t at, xxh3_128_result v) {
+    std::uint64_t const lo = read64(s.bytes + at) ^ v.low;
+    std::uint64_t const hi = read64(s.bytes + at + 8) ^ v.high;
+    std::memcpy(s.bytes + at, &lo, 8);
+    std::memcpy(s.bytes + at + 8, &hi, 8);
+  };
+  for (std::size_t n = 0; n < xxh3_secret_size / 16; ++n) { combine(16 * n, xxh3_128(scrambler, 16, n)); }
+  combine(xxh3_secret_size - 16, h);
+  return s;
+}
+
+/// XXH3-128 keyed by a secret (libxxhash's XXH3_128bits_withSecret with a 192-byte secret).
+WARP_HD inline xxh3_128_result xxh3_128(void const* data, std::size_t length, xxh3_secret const& secret) noexcept {
+  return detail::xxh3_128_core(static_cast<unsigned char const*>(data), length, secret.bytes, 0, secret.bytes);
 }
 
 /// Hash functor: XXH3-64 of the key's bytes.
