@@ -33,3 +33,4 @@
 #include <warp/encoding/point_spread.cuh>
 #include <warp/encoding/rotation.cuh>
 #include <warp/lsh/lsh.cuh>
+#include <warp/kvcache/block_hash.cuh>

@@ -1,0 +1,298 @@
+// warp/kvcache/block_hash.cuh: chained, keyed block hashes of token sequences, the keys of a
+// prefix (KV-cache) block table, on the GPU or the host.
+//
+//   auto hasher = warp::kvcache::block_hasher::keyed(deployment_key, 32);   // secret from the key
+//   warp::kvcache::token_batch batch = warp::kvcache::token_batch::from(prompts);
+//   std::vector<warp::kvcache::request_keys> keys(batch.size());           // salts, LoRA ids, images
+//   auto h = warp::kvcache::hash_blocks(hasher, batch.view(), keys, 16, where);
+//   // request r's full blocks have hashes h.hashes[h.block_offsets[r] .. h.block_offsets[r + 1])
+//
+// The scheme (docs/kvcache.md has the argument):
+//   root_r = K("warp.kv.root", salt, LoRA id)                        per request
+//   h_i    = K("warp.kv.block", h_(i-1), K(tokens of block i), B, m_i)  with h_(-1) = root_r
+// where K is XXH3-128 keyed by a secret derived from a per-deployment key, every field is tagged
+// and length-prefixed, and m_i is the digest of the multimodal items whose first placeholder
+// token lies in block i (zero when none). So a block's hash fixes the whole prefix up to it, the
+// salt and the LoRA id of its request, and every image placed before its end; two tenants with
+// different salts never share a block. Only full blocks are hashed (a partial last block is never
+// cached). The 64-bit mode replaces K by seeded XXH3-64 (the high half is 0): it exists for
+// compatibility with 64-bit block tables and is weaker (a collision can be searched for in about
+// 2^32 tries once the seed is known).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <cuda/stream_ref>
+
+#include <warp/core/backend.cuh>
+#include <warp/core/config.cuh>
+#include <warp/core/error.cuh>
+#include <warp/core/memory_resource.cuh>
+#include <warp/detail/executor.cuh>
+#include <warp/detail/memory.cuh>
+#include <warp/hash/xxh3.cuh>
+
+namespace warp::kvcache {
+
+/// A block's hash: 128 bits (the 64-bit mode leaves `high` 0).
+struct block_hash {
+  std::uint64_t low = 0;
+  std::uint64_t high = 0;
+  friend WARP_HD bool operator==(block_hash a, block_hash b) noexcept { return a.low == b.low && a.high == b.high; }
+  friend WARP_HD bool operator!=(block_hash a, block_hash b) noexcept { return !(a == b); }
+};
+
+enum class hash_mode : std::uint8_t { keyed128 = 1, compat64 = 2 };
+
+/// The smallest per-deployment key keyed() accepts, in bytes.
+inline constexpr std::size_t min_key_bytes = 16;
+/// Block sizes, in tokens.
+inline constexpr std::uint32_t max_block_size = 512;
+
+namespace detail {
+// Field tags: every field of a hashed message starts with its tag and its length.
+enum field_tag : std::uint8_t { tag_root = 0x52, tag_block = 0x42, tag_salt = 0x53, tag_lora = 0x4c, tag_media = 0x4d };
+
+// A small message of tagged fields, hashed in one call (a root: 40 bytes, a block link: 72).
+struct message {
+  unsigned char bytes[96];
+  std::size_t size = 0;
+  WARP_HD void put(std::uint8_t tag, void const* data, std::uint32_t n) noexcept {
+    bytes[size] = tag;
+    std::memcpy(bytes + size + 1, &n, 4);
+    std::memcpy(bytes + size + 5, data, n);
+    size += 5 + n;
+  }
+};
+}  // namespace detail
+
+/// The hash function of a deployment: keyed XXH3-128 (default) or seeded XXH3-64. Trivially
+/// copyable (a 192-byte secret), so kernels take it by value.
+class block_hasher {
+ public:
+  /// Keyed 128-bit mode: the XXH3 secret is derived from `key` (a per-deployment random key of at
+  /// least min_key_bytes; never a fixed public value). Throws for a shorter key.
+  static block_hasher keyed(void const* key, std::size_t key_bytes) {
+    if (key == nullptr || key_bytes < min_key_bytes) {
+      throw invalid_argument("kvcache::block_hasher::keyed: the key has " + std::to_string(key_bytes) +
+                             " bytes; at least " + std::to_string(min_key_bytes) + " random bytes are needed");
+    }
+    block_hasher h;
+    h.mode_ = hash_mode::keyed128;
+    h.secret_ = hash::xxh3_secret_from_key(key, key_bytes);
+    return h;
+  }
+  /// 64-bit compatibility mode: seeded XXH3-64 (weaker; see the file comment).
+  static block_hasher compat64(std::uint64_t seed) {
+    block_hasher h;
+    h.mode_ = hash_mode::compat64;
+    h.seed_ = seed;
+    return h;
+  }
+
+  [[nodiscard]] WARP_HD hash_mode mode() const noexcept { return mode_; }
+
+  /// K(bytes): the keyed digest of a byte range (a block's tokens, a multimodal item list).
+  WARP_HD block_hash digest(void const* data, std::size_t bytes) const noexcept {
+    if (mode_ == hash_mode::compat64) { return {hash::xxh3_64(data, bytes, seed_), 0}; }
+    hash::xxh3_128_result const r = hash::xxh3_128(data, bytes, secret_);
+    return {r.low, r.high};
+  }
+
+  /// root_r: what the first block of a request chains from (its salt and LoRA id).
+  WARP_HD block_hash root(block_hash salt_digest, std::uint64_t lora_id) const noexcept {
+    detail::message m;
+    std::uint8_t const version = 1;
+    m.put(detail::tag_root, &version, 1);
+    m.put(detail::tag_salt, &salt_digest, sizeof(salt_digest));
+    m.put(detail::tag_lora, &lora_id, sizeof(lora_id));
+    return digest(m.bytes, m.size);
+  }
+
+  /// h_i from h_(i-1), the digest of block i's tokens, the block size and the digest of the
+  /// multimodal items that start in the block (zero: none).
+  WARP_HD block_hash link(block_hash parent, block_hash tokens, std::uint32_t block_size, block_hash media) const noexcept {
+    detail::message m;
+    m.put(detail::tag_block, &parent, sizeof(parent));
+    m.put(detail::tag_block, &tokens, sizeof(tokens));
+    m.put(detail::tag_block, &block_size, sizeof(block_size));
+    m.put(detail::tag_media, &media, sizeof(media));
+    return digest(m.bytes, m.size);
+  }
+
+ private:
+  hash_mode mode_ = hash_mode::keyed128;
+  std::uint64_t seed_ = 0;
+  hash::xxh3_secret secret_{};
+};
+
+/// A multimodal item of a request: its content hash and the position of its first placeholder token.
+struct media_item {
+  block_hash content;
+  std::uint64_t first_token;
+};
+
+/// What a request adds to its tokens' identity.
+struct request_keys {
+  std::string salt;               // tenant / cache salt; empty: none
+  std::uint64_t lora_id = 0;      // 0: no adapter
+  std::vector<media_item> media;  // any order
+};
+
+/// A non-owning view of `count` token sequences: request r is tokens[offsets[r] .. offsets[r + 1]).
+/// Token ids are 32-bit; both arrays on the host (tokens may also be in device memory).
+struct token_requests {
+  std::uint32_t const* tokens = nullptr;
+  std::int64_t const* offsets = nullptr;  // count + 1 entries, host memory
+  std::size_t count = 0;
+};
+
+/// Host storage for a batch of token sequences (tests, tools).
+struct token_batch {
+  std::vector<std::uint32_t> tokens;
+  std::vector<std::int64_t> offsets{0};
+  void push_back(std::vector<std::uint32_t> const& request) {
+    tokens.insert(tokens.end(), request.begin(), request.end());
+    offsets.push_back(static_cast<std::int64_t>(tokens.size()));
+  }
+  template <class Range>
+  static token_batch from(Range const& requests) {
+    token_batch b;
+    for (auto const& r : requests) { b.push_back(r); }
+    return b;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return offsets.size() - 1; }
+  [[nodiscard]] token_requests view() const noexcept { return {tokens.data(), offsets.data(), size()}; }
+};
+
+/// The hashes of every full block of every request (host arrays).
+struct block_hashes {
+  std::vector<std::uint64_t> block_offsets;  // requests + 1 entries
+  std::vector<block_hash> hashes;
+};
+
+namespace detail {
+// Pass 1, one block per item: the keyed digest of its tokens, read in place.
+struct token_digest_fn {
+  block_hasher hasher;
+  std::uint32_t const* tokens;
+  std::int64_t const* token_start;  // of each block, relative to tokens
+  std::uint32_t block_size;
+  block_hash* out;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t b) const {
+    out[b] = hasher.digest(tokens + token_start[b], std::size_t{block_size} * sizeof(std::uint32_t));
+    return 0;
+  }
+};
+
+// Pass 2, one request per item: the chain over its blocks (72-byte links, sequential by nature).
+struct chain_fn {
+  block_hasher hasher;
+  std::uint64_t const* block_offsets;
+  block_hash const* roots;
+  block_hash const* media;  // per block, zero when no item starts in it
+  std::uint32_t block_size;
+  block_hash* hashes;       // in: token digests; out: chained hashes
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t r) const {
+    block_hash h = roots[r];
+    for (std::uint64_t b = block_offsets[r]; b < block_offsets[r + 1]; ++b) {
+      h = hasher.link(h, hashes[b], block_size, media[b]);
+      hashes[b] = h;
+    }
+    return 0;
+  }
+};
+}  // namespace detail
+
+/// The chained hashes of every full block of every request, on `where` (tokens in host or that
+/// backend's memory). keys[r] belongs to request r (keys may be empty: no salts, adapters or
+/// media). Throws, before any work, for a block size outside 1..max_block_size, offsets that
+/// decrease, or a keys array of the wrong length. Waits for its work.
+inline block_hashes hash_blocks(block_hasher const& hasher, token_requests const& requests,
+                                std::vector<request_keys> const& keys, std::uint32_t block_size,
+                                backend where = default_backend(), cuda::stream_ref stream = default_stream(),
+                                memory_resource* memory = nullptr) {
+  require_backend(where);
+  if (block_size == 0 || block_size > max_block_size) {
+    throw invalid_argument("kvcache::hash_blocks: block size " + std::to_string(block_size) + " is outside 1.." +
+                           std::to_string(max_block_size));
+  }
+  if (!keys.empty() && keys.size() != requests.count) {
+    throw invalid_argument("kvcache::hash_blocks: " + std::to_string(keys.size()) + " request keys for " +
+                           std::to_string(requests.count) + " requests");
+  }
+  if (requests.count != 0 && (requests.offsets == nullptr || (requests.tokens == nullptr && requests.offsets[requests.count] > requests.offsets[0]))) {
+    throw invalid_argument("kvcache::hash_blocks: null tokens or offsets");
+  }
+  block_hashes out;
+  out.block_offsets.assign(requests.count + 1, 0);
+  std::vector<std::int64_t> token_start;  // of every block, relative to the first request
+  for (std::size_t r = 0; r < requests.count; ++r) {
+    std::int64_t const begin = requests.offsets[r], end = requests.offsets[r + 1];
+    if (end < begin || begin < requests.offsets[0]) {
+      throw invalid_argument("kvcache::hash_blocks: offsets[" + std::to_string(r + 1) + "] = " + std::to_string(end) +
+                             " is below offsets[" + std::to_string(r) + "] = " + std::to_string(begin));
+    }
+    std::uint64_t const blocks = static_cast<std::uint64_t>(end - begin) / block_size;
+    for (std::uint64_t b = 0; b < blocks; ++b) {
+      token_start.push_back(begin - requests.offsets[0] + static_cast<std::int64_t>(b * block_size));
+    }
+    out.block_offsets[r + 1] = out.block_offsets[r] + blocks;
+  }
+  std::size_t const total = token_start.size();
+  out.hashes.assign(total, block_hash{});
+  if (total == 0) { return out; }
+  // Roots and per-block media digests on the host: small, and they read std::strings.
+  std::vector<block_hash> roots(requests.count);
+  std::vector<block_hash> media(total);
+  for (std::size_t r = 0; r < requests.count; ++r) {
+    request_keys const none{};
+    request_keys const& k = keys.empty() ? none : keys[r];
+    block_hash const salt = k.salt.empty() ? block_hash{} : hasher.digest(k.salt.data(), k.salt.size());
+    roots[r] = hasher.root(salt, k.lora_id);
+    std::uint64_t const blocks = out.block_offsets[r + 1] - out.block_offsets[r];
+    for (std::uint64_t b = 0; b < blocks; ++b) {
+      // The items whose first token lies in block b, in order of (position, content).
+      std::vector<media_item> in_block;
+      for (media_item const& m : k.media) {
+        if (m.first_token / block_size == b) { in_block.push_back(m); }
+      }
+      if (in_block.empty()) { continue; }
+      std::sort(in_block.begin(), in_block.end(), [](media_item const& x, media_item const& y) {
+        return x.first_token != y.first_token ? x.first_token < y.first_token
+                                              : (x.content.high != y.content.high ? x.content.high < y.content.high
+                                                                                  : x.content.low < y.content.low);
+      });
+      media[out.block_offsets[r] + b] = hasher.digest(in_block.data(), in_block.size() * sizeof(media_item));
+    }
+  }
+  std::size_t const tokens = static_cast<std::size_t>(requests.offsets[requests.count] - requests.offsets[0]);
+  warp::detail::input_view<std::uint32_t const*> tok{where, requests.tokens + requests.offsets[0], tokens,
+                                                      "kvcache::hash_blocks tokens", stream, memory};
+  warp::detail::input_view<std::int64_t const*> starts{where, token_start.data(), total, "kvcache::hash_blocks starts",
+                                                       stream, memory};
+  warp::detail::input_view<std::uint64_t const*> boff{where, out.block_offsets.data(), out.block_offsets.size(),
+                                                      "kvcache::hash_blocks block offsets", stream, memory};
+  warp::detail::input_view<block_hash const*> root_view{where, roots.data(), roots.size(), "kvcache::hash_blocks roots",
+                                                        stream, memory};
+  warp::detail::input_view<block_hash const*> media_view{where, media.data(), media.size(), "kvcache::hash_blocks media",
+                                                         stream, memory};
+  warp::detail::output_view<block_hash> hashes{where, out.hashes.data(), total, "kvcache::hash_blocks hashes", stream, memory};
+  warp::detail::executor const ex{where, stream, memory};
+  warp::detail::for_each_item<1>(ex, total, detail::token_digest_fn{hasher, tok.get(), starts.get(), block_size, hashes.get()});
+  warp::detail::for_each_item<1>(ex, requests.count,
+                                 detail::chain_fn{hasher, boff.get(), root_view.get(), media_view.get(), block_size, hashes.get()});
+  hashes.finish(stream);
+  warp::detail::synchronize(where, stream);
+  return out;
+}
+
+}  // namespace warp::kvcache
