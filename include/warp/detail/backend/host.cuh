@@ -94,7 +94,7 @@ unsigned long long run_staged(std::int64_t first, std::int64_t last, F const& f)
     std::size_t item;
     typename F::cursor_type cursor;
   };
-  waiting ring[parked];
+  waiting ring[parked]{};  // initialised: only the first `size` entries from `head` are read, but compilers cannot tell
   int head = 0;
   int size = 0;
   unsigned long long total = 0;

@@ -1,0 +1,333 @@
+// warp/kvcache/block_table.cuh: a prefix-cache block table with vLLM's block-pool semantics: a
+// fixed pool of KV blocks, block hash -> block ids (one hash may map to several blocks), reference
+// counts, and an LRU list of free blocks that keep their hash until the allocator needs them.
+//
+//   warp::kvcache::block_table t{{/* blocks */ 4096, /* block size */ 16}, where};
+//   auto h = warp::kvcache::hash_blocks(hasher, batch.view(), keys, 16, where);
+//   auto m = t.match_prefixes(h);                 // per request: its leading cached blocks
+//   t.acquire(m.blocks.data(), m.blocks.size());  // the scheduler takes them
+//   std::vector<block_id> fresh;  t.allocate(n, fresh);   // evicts the least recently freed
+//   t.commit(hashes, fresh.data(), n);            // once the blocks' KV is written
+//   t.release(blocks, count);                     // when the request ends (last block first)
+//
+// Phases: within one scheduler step, lookups (match_prefixes) run first and read only; then
+// acquire, allocate (with its lazy evictions), commit and release, which mutate. Nothing races.
+// The hash index is a warp::single_value_map on the table's backend (the batched lookups run
+// there); the pool's per-block state (reference count, LRU links, the hash a block holds, the
+// list of blocks sharing a hash) is host memory, touched by the mutating calls only.
+//
+// Free list order: blocks that never held a hash come first (in id order); a released block joins
+// the tail, so the head is always the least recently released block, and allocate() evicts from
+// the head. A block that is acquired again while free leaves the list (it is no longer evictable).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <warp/core/backend.cuh>
+#include <warp/core/error.cuh>
+#include <warp/core/sentinels.cuh>
+#include <warp/kvcache/block_hash.cuh>
+#include <warp/single_value_map.cuh>
+
+namespace warp::kvcache {
+
+using block_id = std::uint32_t;
+inline constexpr block_id no_block = ~block_id{0};
+
+struct block_table_options {
+  std::uint32_t num_blocks = 0;   // the block budget, 1 to 2^31
+  std::uint32_t block_size = 16;  // tokens per block, 1 to max_block_size
+  bool verify_tokens = false;     // keep each block's tokens; a hit needs them to match too
+};
+
+/// What the table has seen (counted by match_prefixes, allocate and commit).
+struct block_table_stats {
+  std::uint64_t queried_blocks = 0, hit_blocks = 0;
+  std::uint64_t queried_tokens = 0, hit_tokens = 0;  // full blocks only
+  std::uint64_t evictions = 0;                       // cached blocks reused by allocate
+  std::uint64_t duplicates = 0;                      // commits of a hash that already had a block
+  std::uint64_t verification_misses = 0;             // hash matches whose tokens differed
+  std::uint64_t refused_allocations = 0;             // allocate calls the pool could not serve
+  [[nodiscard]] double hit_rate() const noexcept {
+    return queried_tokens == 0 ? 0.0 : static_cast<double>(hit_tokens) / static_cast<double>(queried_tokens);
+  }
+};
+
+/// Per request, its leading cached blocks: request r's are blocks[offsets[r] .. offsets[r + 1]).
+struct prefix_match {
+  std::vector<std::uint64_t> offsets;
+  std::vector<block_id> blocks;
+};
+
+class block_table {
+ public:
+  explicit block_table(block_table_options o, backend where = default_backend())
+      : options_{checked(o)},
+        index_{sizing{o.num_blocks, 0.5}, empty_key<block_hash>{empty_hash()}, empty_value<block_id>{no_block},
+               erased_key<block_hash>{erased_hash()}, where},
+        blocks_(o.num_blocks) {
+    for (block_id b = 0; b < o.num_blocks; ++b) { push_free(b); }
+    if (o.verify_tokens) { tokens_.assign(std::size_t{o.num_blocks} * o.block_size, 0); }
+  }
+
+  [[nodiscard]] block_table_options const& options() const noexcept { return options_; }
+  [[nodiscard]] block_table_stats const& stats() const noexcept { return stats_; }
+  [[nodiscard]] std::uint32_t num_free() const noexcept { return free_count_; }
+  [[nodiscard]] std::uint32_t ref_count(block_id b) const { return block(b, "ref_count").refs; }
+  [[nodiscard]] bool holds_hash(block_id b) const { return block(b, "holds_hash").cached; }
+  [[nodiscard]] std::size_t cached_hashes() const { return index_.size(); }
+
+  /// The leading cached blocks of every request, stopping at its first miss. `tokens`, when the
+  /// table verifies, gives each request's tokens (the ones `hashes` were made from; host memory)
+  /// and a hash hit counts only if some block holding that hash holds these tokens. Read-only
+  /// apart from the statistics.
+  prefix_match match_prefixes(block_hashes const& hashes, token_requests const* tokens = nullptr) {
+    std::size_t const requests = hashes.block_offsets.empty() ? 0 : hashes.block_offsets.size() - 1;
+    if (options_.verify_tokens && tokens == nullptr) {
+      throw invalid_argument("kvcache::block_table::match_prefixes: the table verifies tokens, but none were given");
+    }
+    if (tokens != nullptr && tokens->count != requests) {
+      throw invalid_argument("kvcache::block_table::match_prefixes: tokens for " + std::to_string(tokens->count) +
+                             " requests, hashes for " + std::to_string(requests));
+    }
+    std::vector<block_hash> keys(hashes.hashes.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) { keys[i] = table_key(hashes.hashes[i]); }
+    std::vector<block_id> heads(keys.size(), no_block);
+    if (!keys.empty()) { index_.find(keys.begin(), keys.end(), heads.data()); }
+    prefix_match m;
+    m.offsets.assign(requests + 1, 0);
+    for (std::size_t r = 0; r < requests; ++r) {
+      std::uint64_t const first = hashes.block_offsets[r], last = hashes.block_offsets[r + 1];
+      bool matching = true;
+      for (std::uint64_t i = first; i < last; ++i) {
+        ++stats_.queried_blocks;
+        if (!matching) { continue; }
+        block_id b = heads[i];
+        if (b != no_block && options_.verify_tokens) {
+          std::uint32_t const* want = tokens->tokens + tokens->offsets[r] + (i - first) * options_.block_size;
+          b = holder_with_tokens(b, want);
+        }
+        if (b == no_block) {
+          matching = false;
+          continue;
+        }
+        m.blocks.push_back(b);
+        ++stats_.hit_blocks;
+      }
+      m.offsets[r + 1] = m.blocks.size();
+    }
+    stats_.queried_tokens = stats_.queried_blocks * options_.block_size;
+    stats_.hit_tokens = stats_.hit_blocks * options_.block_size;
+    return m;
+  }
+
+  /// Takes one reference on each block (a block listed twice gets two). A free block leaves the
+  /// free list and keeps its hash.
+  void acquire(block_id const* ids, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      pool_block& p = block(ids[i], "acquire");
+      if (p.refs == 0) { unlink_free(ids[i]); }
+      ++p.refs;
+    }
+  }
+
+  /// Allocates n blocks with one reference each, taking the least recently released free blocks
+  /// and evicting the hashes they held. When fewer than n blocks are free, allocates nothing,
+  /// counts the refusal and returns false (the pool is full: the caller must release or wait).
+  bool allocate(std::size_t n, std::vector<block_id>& out) {
+    if (n > free_count_) {
+      ++stats_.refused_allocations;
+      return false;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      block_id const b = free_head_;
+      unlink_free(b);
+      pool_block& p = blocks_[b];
+      if (p.cached) {
+        forget(b);
+        ++stats_.evictions;
+      }
+      p.refs = 1;
+      out.push_back(b);
+    }
+    return true;
+  }
+
+  /// Records that blocks[i] holds the KV of hashes[i] (and, when the table verifies, of
+  /// tokens + i * block_size). A block that held another hash forgets it; one hash may map to
+  /// several blocks (counted in stats().duplicates).
+  void commit(block_hash const* hashes, block_id const* ids, std::size_t n, std::uint32_t const* tokens = nullptr) {
+    if (options_.verify_tokens && tokens == nullptr && n != 0) {
+      throw invalid_argument("kvcache::block_table::commit: the table verifies tokens, but none were given");
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      block_id const b = ids[i];
+      pool_block& p = block(b, "commit");
+      block_hash const key = table_key(hashes[i]);
+      if (p.cached) {
+        if (p.hash == key) { continue; }
+        forget(b);
+      }
+      if (options_.verify_tokens) {
+        std::memcpy(&tokens_[std::size_t{b} * options_.block_size], tokens + i * options_.block_size,
+                    options_.block_size * sizeof(std::uint32_t));
+      }
+      block_id head = no_block;
+      index_.find(&key, &key + 1, &head);
+      p.hash = key;
+      p.cached = true;
+      if (head == no_block) {
+        p.prev_same = p.next_same = no_block;
+        block_id const value = b;
+        index_.insert(&key, &key + 1, &value);
+      } else {
+        // At the end of the list (commit order), so that lookups return the block that has held
+        // the hash longest; the lists are short (a hash is committed again only after a miss).
+        ++stats_.duplicates;
+        block_id tail = head;
+        while (blocks_[tail].next_same != no_block) { tail = blocks_[tail].next_same; }
+        p.prev_same = tail;
+        p.next_same = no_block;
+        blocks_[tail].next_same = b;
+      }
+    }
+  }
+
+  /// Removes the pair (hash, block). Returns false when the block does not hold that hash.
+  bool remove(block_hash hash, block_id b) {
+    pool_block& p = block(b, "remove");
+    if (!p.cached || p.hash != table_key(hash)) { return false; }
+    forget(b);
+    return true;
+  }
+
+  /// Drops one reference on each block, in the order given; a block reaching zero joins the
+  /// free list's tail with its hash (evictable, still a hit until evicted). Releasing a block
+  /// without references is an error (nothing is changed).
+  void release(block_id const* ids, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (block(ids[i], "release").refs == 0) {
+        throw invalid_argument("kvcache::block_table::release: block " + std::to_string(ids[i]) + " has no references");
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      pool_block& p = blocks_[ids[i]];
+      if (--p.refs == 0) { push_free(ids[i]); }
+    }
+  }
+
+ private:
+  struct pool_block {
+    std::uint32_t refs = 0;
+    bool cached = false;
+    block_hash hash{};
+    block_id prev_same = no_block, next_same = no_block;  // other blocks holding `hash`
+    block_id prev_free = no_block, next_free = no_block;  // the LRU free list
+    bool free = false;
+  };
+
+  static block_hash empty_hash() noexcept { return {~std::uint64_t{0}, ~std::uint64_t{0}}; }
+  static block_hash erased_hash() noexcept { return {~std::uint64_t{0} - 1, ~std::uint64_t{0}}; }
+  // The two sentinel values are not available as keys: a hash equal to one (a chance of 2^-127)
+  // is stored with its low half cleared.
+  static block_hash table_key(block_hash h) noexcept {
+    if (h == empty_hash() || h == erased_hash()) { h.low = 0; }
+    return h;
+  }
+
+  static block_table_options checked(block_table_options o) {
+    if (o.num_blocks == 0 || o.num_blocks > (1u << 31)) {
+      throw invalid_argument("kvcache::block_table: num_blocks " + std::to_string(o.num_blocks) + " is outside 1..2^31");
+    }
+    if (o.block_size == 0 || o.block_size > max_block_size) {
+      throw invalid_argument("kvcache::block_table: block size " + std::to_string(o.block_size) + " is outside 1.." +
+                             std::to_string(max_block_size));
+    }
+    if (o.verify_tokens && std::uint64_t{o.num_blocks} * o.block_size > (std::uint64_t{1} << 36)) {
+      throw invalid_argument("kvcache::block_table: verifying " + std::to_string(o.num_blocks) + " blocks of " +
+                             std::to_string(o.block_size) + " tokens needs more than 256 GiB of token copies");
+    }
+    return o;
+  }
+
+  pool_block& block(block_id b, char const* who) {
+    if (b >= blocks_.size()) {
+      throw invalid_argument(std::string("kvcache::block_table::") + who + ": block " + std::to_string(b) +
+                             " is outside the pool of " + std::to_string(blocks_.size()));
+    }
+    return blocks_[b];
+  }
+  pool_block const& block(block_id b, char const* who) const { return const_cast<block_table*>(this)->block(b, who); }
+
+  block_id holder_with_tokens(block_id b, std::uint32_t const* want) {
+    for (; b != no_block; b = blocks_[b].next_same) {
+      if (std::memcmp(&tokens_[std::size_t{b} * options_.block_size], want, options_.block_size * sizeof(std::uint32_t)) == 0) {
+        return b;
+      }
+      ++stats_.verification_misses;
+    }
+    return no_block;
+  }
+
+  // Drops block b's hash: out of the list of blocks sharing it, and out of the index when b was
+  // the list's head (the next block, if any, becomes the head).
+  void forget(block_id b) {
+    pool_block& p = blocks_[b];
+    if (p.prev_same != no_block) {
+      blocks_[p.prev_same].next_same = p.next_same;
+      if (p.next_same != no_block) { blocks_[p.next_same].prev_same = p.prev_same; }
+    } else if (p.next_same != no_block) {
+      block_id const next = p.next_same;
+      blocks_[next].prev_same = no_block;
+      index_.insert_or_assign(&p.hash, &p.hash + 1, &next);
+    } else {
+      index_.erase(&p.hash, &p.hash + 1);
+    }
+    p.cached = false;
+    p.prev_same = p.next_same = no_block;
+  }
+
+  void push_free(block_id b) {
+    pool_block& p = blocks_[b];
+    p.free = true;
+    p.prev_free = free_tail_;
+    p.next_free = no_block;
+    if (free_tail_ != no_block) {
+      blocks_[free_tail_].next_free = b;
+    } else {
+      free_head_ = b;
+    }
+    free_tail_ = b;
+    ++free_count_;
+  }
+  void unlink_free(block_id b) {
+    pool_block& p = blocks_[b];
+    if (p.prev_free != no_block) {
+      blocks_[p.prev_free].next_free = p.next_free;
+    } else {
+      free_head_ = p.next_free;
+    }
+    if (p.next_free != no_block) {
+      blocks_[p.next_free].prev_free = p.prev_free;
+    } else {
+      free_tail_ = p.prev_free;
+    }
+    p.prev_free = p.next_free = no_block;
+    p.free = false;
+    --free_count_;
+  }
+
+  block_table_options options_;
+  single_value_map<block_hash, block_id> index_;
+  std::vector<pool_block> blocks_;
+  std::vector<std::uint32_t> tokens_;  // block_size per block, when verifying
+  block_id free_head_ = no_block, free_tail_ = no_block;
+  std::uint32_t free_count_ = 0;
+  block_table_stats stats_;
+};
+
+}  // namespace warp::kvcache

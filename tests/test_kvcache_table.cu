@@ -1,0 +1,300 @@
+// warp::kvcache::block_table and replay against a plain C++ simulator of the same semantics
+// (std containers, keyed by block content, not by hash), on synthetic multi-tenant token traces
+// and on the Mooncake production trace; the pool's semantics one by one (LRU order of eviction,
+// several blocks per hash, removal of one pair, reference counts, a full pool, token
+// verification); and bad input.
+#include "test_common.hpp"
+
+#include <warp/kvcache/block_table.cuh>
+#include <warp/kvcache/replay.cuh>
+
+#include <algorithm>
+#include <deque>
+#include <fstream>
+#include <list>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <unistd.h>
+
+#include "kv_replay/trace.hpp"
+
+using namespace warp_test;
+namespace kv = warp::kvcache;
+
+namespace {
+
+std::string temp_path(std::string const& name) {
+  return "/tmp/warp_kvcache_" + std::to_string(::getpid()) + "_" + name;
+}
+
+// ---- the reference simulator ----
+
+// Exact block identities: a block is (its parent's identity, its tokens), interned; the root of a
+// request is its (salt, adapter). No hashing, so no collisions and no cross-tenant sharing by
+// construction.
+class content_keys {
+ public:
+  std::vector<std::uint64_t> chain(kv_replay::trace_request const& r, std::uint32_t block) {
+    std::uint64_t parent = intern_root(r.salt, r.lora_id);
+    std::vector<std::uint64_t> out;
+    for (std::size_t b = 0; (b + 1) * block <= r.tokens.size(); ++b) {
+      std::vector<std::uint32_t> const t(r.tokens.begin() + static_cast<std::ptrdiff_t>(b * block),
+                                         r.tokens.begin() + static_cast<std::ptrdiff_t>((b + 1) * block));
+      auto const [it, added] = blocks_.emplace(std::make_pair(parent, t), next_);
+      if (added) { ++next_; }
+      parent = it->second;
+      out.push_back(parent);
+    }
+    return out;
+  }
+
+ private:
+  std::uint64_t intern_root(std::string const& salt, std::uint64_t lora) {
+    auto const [it, added] = roots_.emplace(std::make_pair(salt, lora), next_);
+    if (added) { ++next_; }
+    return it->second;
+  }
+  std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> roots_;
+  std::map<std::pair<std::uint64_t, std::vector<std::uint32_t>>, std::uint64_t> blocks_;
+  std::uint64_t next_ = 1;
+};
+
+// vLLM's block pool, written plainly: holders per key in commit order, an LRU list of free blocks.
+class reference_pool {
+ public:
+  explicit reference_pool(std::size_t capacity) : key_(capacity, 0), cached_(capacity, false), refs_(capacity, 0) {
+    for (std::size_t b = 0; b < capacity; ++b) { where_.push_back(free_.insert(free_.end(), static_cast<int>(b))); }
+  }
+  std::size_t request(std::vector<std::uint64_t> const& chain) {
+    std::vector<int> held;
+    std::size_t k = 0;
+    while (k < chain.size()) {
+      auto it = holders_.find(chain[k]);
+      if (it == holders_.end() || it->second.empty()) { break; }
+      held.push_back(it->second.front());
+      ++k;
+    }
+    for (int b : held) {
+      if (refs_[b]++ == 0) { free_.erase(where_[b]); }
+    }
+    if (chain.size() - k <= free_.size()) {
+      for (std::size_t i = k; i < chain.size(); ++i) {
+        int const b = free_.front();
+        free_.pop_front();
+        if (cached_[b]) {
+          auto& d = holders_[key_[b]];
+          d.erase(std::find(d.begin(), d.end(), b));
+          if (d.empty()) { holders_.erase(key_[b]); }
+          ++evictions;
+        }
+        key_[b] = chain[i];
+        cached_[b] = true;
+        holders_[chain[i]].push_back(b);
+        refs_[b] = 1;
+        held.push_back(b);
+      }
+    }
+    for (auto it = held.rbegin(); it != held.rend(); ++it) {
+      if (--refs_[*it] == 0) { where_[*it] = free_.insert(free_.end(), *it); }
+    }
+    return k;
+  }
+  std::uint64_t evictions = 0;
+
+ private:
+  std::unordered_map<std::uint64_t, std::deque<int>> holders_;
+  std::vector<std::uint64_t> key_;
+  std::vector<bool> cached_;
+  std::vector<int> refs_;
+  std::list<int> free_;
+  std::vector<std::list<int>::iterator> where_;
+};
+
+kv::block_hasher test_hasher() {
+  unsigned char key[32];
+  for (int i = 0; i < 32; ++i) { key[i] = static_cast<unsigned char>(i * 37 + 11); }
+  return kv::block_hasher::keyed(key, sizeof(key));
+}
+
+template <class B>
+class KvReplay : public ::testing::Test {
+ protected:
+  void SetUp() override { WARP_SKIP_UNLESS_AVAILABLE(B::value); }
+};
+using backends = ::testing::Types<host_backend, cuda_backend>;
+TYPED_TEST_SUITE(KvReplay, backends);
+
+TYPED_TEST(KvReplay, SyntheticMultiTenantTracesMatchTheContentSimulator) {
+  std::uint32_t const block = 16;
+  auto const t = kv_replay::synthetic_trace(400, 3, 2026);
+  auto const chains = kv_replay::chains(t, block, test_hasher(), TypeParam::value);
+  content_keys ids;
+  std::vector<std::vector<std::uint64_t>> exact;
+  std::size_t blocks = 0;
+  for (auto const& r : t.requests) {
+    exact.push_back(ids.chain(r, block));
+    blocks += exact.back().size();
+  }
+  for (std::uint32_t capacity : {64u, 512u, 4096u, 0u}) {
+    auto const got = kv::replay(chains, capacity, block, TypeParam::value);
+    reference_pool ref{capacity == 0 ? blocks : capacity};
+    std::uint64_t hits = 0;
+    for (std::size_t i = 0; i < exact.size(); ++i) {
+      std::size_t const want = ref.request(exact[i]);
+      hits += want;
+      ASSERT_EQ(got.hit_blocks[i], want) << "request " << i << " capacity " << capacity;
+    }
+    EXPECT_EQ(got.stats.hit_blocks, hits);
+    EXPECT_EQ(got.stats.evictions, ref.evictions) << "capacity " << capacity;
+    EXPECT_EQ(got.stats.hit_tokens, hits * block);
+    if (capacity == 0) { EXPECT_GT(hits, blocks / 5) << "the synthetic trace shares prefixes"; }
+  }
+}
+
+TYPED_TEST(KvReplay, MooncakeTraceMatchesTheSimulatorAndTheUnboundedFigure) {
+  std::string const path = std::string(WARP_TEST_DATA_DIR) + "/kvcache/mooncake_conversation_trace.jsonl";
+  auto const t = kv_replay::read_trace(path);
+  ASSERT_EQ(t.requests.size(), 12031u);
+  auto const chains = kv_replay::chains(t, 512, test_hasher(), TypeParam::value);
+  std::vector<std::vector<std::uint64_t>> keys;
+  std::size_t blocks = 0;
+  for (auto const& r : t.requests) {
+    std::vector<std::uint64_t> k;
+    for (std::size_t i = 0; i < r.hash_ids.size(); ++i) { k.push_back(r.hash_ids[i] * 4096 + i); }
+    blocks += k.size();
+    keys.push_back(std::move(k));
+  }
+  ASSERT_EQ(blocks, 288500u);
+  // Unbounded: the data set's documented 36.6 % of blocks (105,710 of 288,500).
+  auto const unbounded = kv::replay(chains, 0, 512, TypeParam::value);
+  EXPECT_EQ(unbounded.stats.hit_blocks, 105710u);
+  EXPECT_EQ(unbounded.stats.evictions, 0u);
+  // Bounded, on the first 2,000 requests (sized for a 2-core CI machine).
+  std::vector<std::vector<kv::block_hash>> head(chains.begin(), chains.begin() + 2000);
+  for (std::uint32_t capacity : {200u, 2000u}) {
+    auto const got = kv::replay(head, capacity, 512, TypeParam::value);
+    reference_pool ref{capacity};
+    for (std::size_t i = 0; i < head.size(); ++i) {
+      ASSERT_EQ(got.hit_blocks[i], ref.request(keys[i])) << "request " << i << " capacity " << capacity;
+    }
+    EXPECT_EQ(got.stats.evictions, ref.evictions);
+    EXPECT_GT(got.stats.evictions, 0u) << "capacity " << capacity << " should evict";
+  }
+}
+
+// ---- the pool's semantics, one by one ----
+
+kv::block_hash h(std::uint64_t i) { return {i * 0x9E3779B97F4A7C15ull + 1, i}; }
+
+kv::block_hashes one_request(std::vector<kv::block_hash> const& chain) { return {{0, chain.size()}, chain}; }
+
+TEST(KvBlockTable, EvictsTheLeastRecentlyReleasedAndKeepsHashesOfFreeBlocks) {
+  kv::block_table t{{4, 16, false}, warp::backend::host};
+  std::vector<kv::block_id> a;
+  ASSERT_TRUE(t.allocate(4, a));
+  EXPECT_EQ(a, (std::vector<kv::block_id>{0, 1, 2, 3}));
+  std::vector<kv::block_hash> hs{h(10), h(11), h(12), h(13)};
+  t.commit(hs.data(), a.data(), 4);
+  EXPECT_EQ(t.num_free(), 0u);
+  std::vector<kv::block_id> none;
+  EXPECT_FALSE(t.allocate(1, none));  // a full pool is reported, nothing changes
+  EXPECT_EQ(t.stats().refused_allocations, 1u);
+  std::vector<kv::block_id> order{3, 1, 0, 2};  // released in this order: 3 is the oldest free block
+  t.release(order.data(), order.size());
+  EXPECT_EQ(t.num_free(), 4u);
+  // Free blocks still hit.
+  auto const m = t.match_prefixes(one_request({h(10), h(11), h(99)}));
+  EXPECT_EQ(m.blocks, (std::vector<kv::block_id>{0, 1}));
+  t.acquire(m.blocks.data(), m.blocks.size());  // 0 and 1 leave the free list
+  std::vector<kv::block_id> fresh;
+  ASSERT_TRUE(t.allocate(2, fresh));
+  EXPECT_EQ(fresh, (std::vector<kv::block_id>{3, 2}));  // oldest released first
+  EXPECT_EQ(t.stats().evictions, 2u);
+  EXPECT_FALSE(t.holds_hash(3));
+  EXPECT_TRUE(t.match_prefixes(one_request({h(13)})).blocks.empty());  // evicted lazily, now gone
+  EXPECT_EQ(t.ref_count(0), 1u);
+  EXPECT_EQ(t.ref_count(3), 1u);
+}
+
+TEST(KvBlockTable, SeveralBlocksPerHashAndRemovingOnePair) {
+  kv::block_table t{{8, 16, false}, warp::backend::host};
+  std::vector<kv::block_id> b;
+  ASSERT_TRUE(t.allocate(3, b));
+  std::vector<kv::block_hash> same{h(5), h(5), h(5)};
+  t.commit(same.data(), b.data(), 3);
+  EXPECT_EQ(t.stats().duplicates, 2u);
+  EXPECT_EQ(t.cached_hashes(), 1u);
+  EXPECT_EQ(t.match_prefixes(one_request({h(5)})).blocks, (std::vector<kv::block_id>{b[0]}));  // the oldest holder
+  EXPECT_FALSE(t.remove(h(6), b[1]));
+  EXPECT_TRUE(t.remove(h(5), b[0]));  // the head goes: the next holder answers
+  EXPECT_EQ(t.match_prefixes(one_request({h(5)})).blocks, (std::vector<kv::block_id>{b[1]}));
+  EXPECT_TRUE(t.remove(h(5), b[2]));
+  EXPECT_EQ(t.match_prefixes(one_request({h(5)})).blocks, (std::vector<kv::block_id>{b[1]}));
+  EXPECT_TRUE(t.remove(h(5), b[1]));
+  EXPECT_TRUE(t.match_prefixes(one_request({h(5)})).blocks.empty());
+  EXPECT_EQ(t.cached_hashes(), 0u);
+}
+
+TEST(KvBlockTable, VerificationTurnsAForcedCollisionIntoAMiss) {
+  // Two different token blocks committed under one hash, as a 64-bit collision would do.
+  std::vector<std::uint32_t> mine(16, 7), theirs(16, 9);
+  for (bool verify : {false, true}) {
+    kv::block_table t{{4, 16, verify}, warp::backend::host};
+    std::vector<kv::block_id> b;
+    ASSERT_TRUE(t.allocate(1, b));
+    kv::block_hash const colliding = h(42);
+    t.commit(&colliding, b.data(), 1, theirs.data());
+    kv::token_batch batch;
+    batch.push_back(mine);
+    auto const view = batch.view();
+    auto const m = t.match_prefixes(one_request({colliding}), &view);
+    if (verify) {
+      EXPECT_TRUE(m.blocks.empty()) << "verification must reject other tokens under the same hash";
+      EXPECT_EQ(t.stats().verification_misses, 1u);
+    } else {
+      EXPECT_EQ(m.blocks.size(), 1u) << "without verification a collision is a (false) hit";
+    }
+  }
+}
+
+TEST(KvBlockTable, BadInputIsRejected) {
+  EXPECT_NE(error_message([] { kv::block_table t{{0, 16, false}, warp::backend::host}; }).find("num_blocks 0"), std::string::npos);
+  EXPECT_NE(error_message([] { kv::block_table t{{4, 513, false}, warp::backend::host}; }).find("block size 513"),
+            std::string::npos);
+  kv::block_table t{{4, 16, false}, warp::backend::host};
+  kv::block_id const outside = 9;
+  EXPECT_NE(error_message([&] { t.acquire(&outside, 1); }).find("block 9 is outside the pool of 4"), std::string::npos);
+  kv::block_id const zero = 0;
+  EXPECT_NE(error_message([&] { t.release(&zero, 1); }).find("block 0 has no references"), std::string::npos);
+  kv::block_table v{{4, 16, true}, warp::backend::host};
+  EXPECT_NE(error_message([&] { (void)v.match_prefixes(one_request({h(1)})); }).find("verifies tokens"), std::string::npos);
+}
+
+TEST(KvTrace, MalformedLinesNameTheFileLineAndColumn) {
+  auto write = [](std::string const& name, std::string const& text) {
+    std::string const p = temp_path(name);
+    std::ofstream{p} << text;
+    return p;
+  };
+  auto const bad_id = write("bad_id.jsonl", "{\"hash_ids\": [1, 2]}\n{\"hash_ids\": [1, -2]}\n");
+  EXPECT_NE(error_message([&] { (void)kv_replay::read_trace(bad_id); }).find("bad_id.jsonl:2:18: a hash id must be a non-negative integer"),
+            std::string::npos);
+  auto const mixed = write("mixed.jsonl", "{\"hash_ids\": [1]}\n{\"tokens\": [1, 2]}\n");
+  EXPECT_NE(error_message([&] { (void)kv_replay::read_trace(mixed); }).find("mixed.jsonl:2:"), std::string::npos);
+  auto const neither = write("neither.jsonl", "{\"timestamp\": 3}\n");
+  EXPECT_NE(error_message([&] { (void)kv_replay::read_trace(neither); }).find("exactly one of"), std::string::npos);
+  auto const big = write("big.jsonl", "{\"tokens\": [4294967296]}\n");
+  EXPECT_NE(error_message([&] { (void)kv_replay::read_trace(big); }).find("larger than 4294967295"), std::string::npos);
+  auto const ok = write("ok.jsonl", "{\"timestamp\": 0, \"tokens\": [5, 6, 7], \"salt\": \"a\\\"b\", \"lora_id\": 2, \"x\": [1, [2]]}\n\n");
+  auto const t = kv_replay::read_trace(ok);
+  ASSERT_EQ(t.requests.size(), 1u);
+  EXPECT_TRUE(t.token_level);
+  EXPECT_EQ(t.requests[0].tokens, (std::vector<std::uint32_t>{5, 6, 7}));
+  EXPECT_EQ(t.requests[0].salt, "a\"b");
+  EXPECT_EQ(t.requests[0].lora_id, 2u);
+}
+
+}  // namespace
