@@ -73,16 +73,11 @@ arguments parse(int argc, char** argv) {
   if (a.command != "build" && a.command != "classify") {
     throw input_error("unknown command '" + a.command + "': build or classify (see --help)");
   }
-  for (int i = 2; i < argc; ++i) {
-    std::string const o = argv[i];
-    auto value = [&]() -> char const* {
-      if (i + 1 >= argc) { throw input_error(o + " needs a value"); }
-      return argv[++i];
-    };
-    if (o == "--help" || o == "-h") {
-      std::cout << usage;
-      std::exit(0);
-    } else if (o == "--db") {
+  example::option_reader args{argc, argv, 2, usage};
+  while (args.next()) {
+    std::string const& o = args.option();
+    auto value = [&]() -> char const* { return args.value(); };
+    if (o == "--db") {
       a.db = value();
     } else if (o == "--taxonomy") {
       a.taxonomy = value();

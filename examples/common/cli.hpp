@@ -12,6 +12,8 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
+#include <cstdio>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,6 +89,51 @@ inline warp::backend backend_option(std::string const& name) {
   warp::backend const b = name.empty() ? warp::default_backend() : name == "cuda" ? warp::backend::cuda : warp::backend::host;
   warp::require_backend(b);
   return b;
+}
+
+/// Walks a command line's options from argv[first]: next() gives the next option (false at the
+/// end; --help or -h prints `usage` and exits 0), value() the argument that follows it, an
+/// input_error naming the option when there is none.
+class option_reader {
+ public:
+  option_reader(int argc, char** argv, int first, char const* usage) : argc_{argc}, argv_{argv}, i_{first - 1}, usage_{usage} {}
+  bool next() {
+    if (++i_ >= argc_) { return false; }
+    option_ = argv_[i_];
+    if (option_ == "--help" || option_ == "-h") {
+      std::fputs(usage_, stdout);
+      std::exit(0);
+    }
+    return true;
+  }
+  [[nodiscard]] std::string const& option() const noexcept { return option_; }
+  char const* value() {
+    if (i_ + 1 >= argc_) { throw input_error(option_ + " needs a value"); }
+    return argv_[++i_];
+  }
+
+ private:
+  int argc_;
+  char** argv_;
+  int i_;
+  char const* usage_;
+  std::string option_;
+};
+
+/// The comma-separated items of `text` (an option's value); an empty item or list is an
+/// input_error naming `what`.
+inline std::vector<std::string> split_list(std::string const& text, std::string const& what) {
+  std::vector<std::string> out;
+  std::string item;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t const comma = text.find(',', start);
+    item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item.empty()) { throw input_error(what + ": an empty item in '" + text + "'"); }
+    out.push_back(item);
+    if (comma == std::string::npos) { return out; }
+    start = comma + 1;
+  }
 }
 
 }  // namespace example

@@ -85,30 +85,12 @@ char parse_char(std::string const& v, char const* name) {
   return v[0];
 }
 
-std::vector<std::string> split_list(std::string const& v) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream s{v};
-  while (std::getline(s, item, ',')) {
-    if (item.empty()) { throw input_error("--columns: an empty column name in '" + v + "'"); }
-    out.push_back(item);
-  }
-  if (out.empty()) { throw input_error("--columns: no column given"); }
-  return out;
-}
-
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string const a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::cout << usage;
-      std::exit(0);
-    }
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) { throw input_error(a + " needs a value"); }
-      return argv[++i];
-    };
+  example::option_reader args{argc, argv, 1, usage};
+  while (args.next()) {
+    std::string const& a = args.option();
+    auto value = [&]() -> std::string { return args.value(); };
     auto number = [&](auto lo, auto hi) {
       std::string const v = value();
       return example::parse_integer<decltype(lo)>(v.c_str(), a.c_str(), lo, hi);
@@ -129,7 +111,7 @@ options parse(int argc, char** argv) {
     } else if (a == "--quote") {
       o.quote = parse_char(value(), "--quote");
     } else if (a == "--columns") {
-      o.columns = split_list(value());
+      o.columns = example::split_list(value(), "--columns");
     } else if (a == "--id-column") {
       o.id_column = value();
     } else if (a == "--shingle") {

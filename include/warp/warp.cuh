@@ -34,3 +34,5 @@
 #include <warp/encoding/rotation.cuh>
 #include <warp/lsh/lsh.cuh>
 #include <warp/kvcache/block_hash.cuh>
+#include <warp/kvcache/block_table.cuh>
+#include <warp/kvcache/replay.cuh>
