@@ -4,8 +4,18 @@
 //       WARP_BENCH_KV_TOKENS tokens each, default 8192), tokens already in the backend's memory;
 //       on the host also the ratio to a straightforward single-thread chain in the same run
 //       (libxxhash over parent hash + the block's tokens copied into one buffer, per block).
+//   kv/step/host/B:<block>/requests:<n>   one scheduler step end to end (hash the batch's prompts,
+//       look up their cached prefixes, acquire, allocate and commit the rest, release the previous
+//       step's blocks) on warp::kvcache::block_table: p50 and p99 over the steps, and the same for a
+//       single-thread C++ baseline with vLLM's block-pool semantics (std::unordered_map from hash to
+//       blocks, an intrusive LRU list, libxxhash per block) in the same run, as ratios. Prompts of
+//       WARP_BENCH_KV_STEP_TOKENS tokens (default 2048), half of them one of 8 shared prefixes.
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,6 +26,7 @@
 #include <benchmark/benchmark.h>
 
 #include <warp/kvcache/block_hash.cuh>
+#include <warp/kvcache/block_table.cuh>
 
 #include "bench_common.hpp"
 
@@ -91,7 +102,192 @@ void bench_hash(benchmark::State& state, warp::backend where, bool keyed, std::u
   }
 }
 
+// ---- scheduler steps ----
+
+struct key_hash {
+  std::size_t operator()(XXH128_hash_t const& h) const noexcept { return static_cast<std::size_t>(h.low64 ^ (h.high64 * 31)); }
+};
+struct key_equal {
+  bool operator()(XXH128_hash_t const& a, XXH128_hash_t const& b) const noexcept {
+    return a.low64 == b.low64 && a.high64 == b.high64;
+  }
+};
+
+// vLLM's block pool in plain single-thread C++: hash -> blocks, reference counts, LRU free list.
+class baseline_pool {
+ public:
+  explicit baseline_pool(std::uint32_t n) : blocks_(n) {
+    for (std::uint32_t b = 0; b < n; ++b) { push_free(static_cast<int>(b)); }
+  }
+  // One request: hash its blocks, take its cached prefix, allocate and cache the rest; the blocks
+  // it holds are appended to `held`. Returns its hit blocks.
+  std::size_t admit(std::uint32_t const* tokens, std::size_t n, std::uint32_t block, unsigned char const* secret,
+                    std::vector<int>& held) {
+    std::vector<unsigned char> buffer(16 + block * 4);
+    XXH128_hash_t h{0, 0};
+    bool matching = true;
+    std::size_t hits = 0;
+    for (std::size_t b = 0; (b + 1) * block <= n; ++b) {
+      std::memcpy(buffer.data(), &h, 16);
+      std::memcpy(buffer.data() + 16, tokens + b * block, block * 4);
+      h = XXH3_128bits_withSecret(buffer.data(), buffer.size(), secret, 192);
+      if (matching) {
+        auto it = cached_.find(h);
+        if (it != cached_.end() && !it->second.empty()) {
+          int const id = it->second.front();
+          if (blocks_[id].refs++ == 0) { unlink_free(id); }
+          held.push_back(id);
+          ++hits;
+          continue;
+        }
+        matching = false;
+      }
+      if (free_head_ < 0) { return hits; }  // pool full: the rest is not cached
+      int const id = free_head_;
+      unlink_free(id);
+      if (blocks_[id].cached) {
+        auto& v = cached_[blocks_[id].key];
+        v.erase(std::find(v.begin(), v.end(), id));
+        if (v.empty()) { cached_.erase(blocks_[id].key); }
+      }
+      blocks_[id].key = h;
+      blocks_[id].cached = true;
+      blocks_[id].refs = 1;
+      cached_[h].push_back(id);
+      held.push_back(id);
+    }
+    return hits;
+  }
+  void release(std::vector<int> const& held) {
+    for (auto it = held.rbegin(); it != held.rend(); ++it) {
+      if (--blocks_[*it].refs == 0) { push_free(*it); }
+    }
+  }
+
+ private:
+  struct blk {
+    std::uint32_t refs = 0;
+    bool cached = false;
+    XXH128_hash_t key{0, 0};
+    int prev = -1, next = -1;
+  };
+  void push_free(int b) {
+    blocks_[b].prev = free_tail_;
+    blocks_[b].next = -1;
+    if (free_tail_ >= 0) {
+      blocks_[free_tail_].next = b;
+    } else {
+      free_head_ = b;
+    }
+    free_tail_ = b;
+  }
+  void unlink_free(int b) {
+    blk& x = blocks_[b];
+    (x.prev >= 0 ? blocks_[x.prev].next : free_head_) = x.next;
+    (x.next >= 0 ? blocks_[x.next].prev : free_tail_) = x.prev;
+    x.prev = x.next = -1;
+  }
+  std::vector<blk> blocks_;
+  std::unordered_map<XXH128_hash_t, std::vector<int>, key_hash, key_equal> cached_;
+  int free_head_ = -1, free_tail_ = -1;
+};
+
+double percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
+}
+
+void bench_step(benchmark::State& state, std::uint32_t block, std::size_t requests) {
+  std::size_t const tokens = env_size("WARP_BENCH_KV_STEP_TOKENS", 2048);
+  constexpr int steps = 30;
+  std::mt19937_64 rng{9};
+  std::vector<std::vector<std::uint32_t>> shared(8);
+  for (auto& p : shared) {
+    p.resize(tokens / 2);
+    for (auto& x : p) { x = static_cast<std::uint32_t>(rng() % 152000); }
+  }
+  // Every step's batch, made up front.
+  std::vector<kv::token_batch> batches(steps);
+  for (auto& b : batches) {
+    for (std::size_t r = 0; r < requests; ++r) {
+      std::vector<std::uint32_t> t = shared[rng() % shared.size()];
+      while (t.size() < tokens) { t.push_back(static_cast<std::uint32_t>(rng() % 152000)); }
+      b.push_back(t);
+    }
+  }
+  std::uint64_t const per_step = requests * (tokens / block);
+  auto const capacity = static_cast<std::uint32_t>(std::min<std::uint64_t>(3 * per_step + 64, 1u << 30));
+  unsigned char key[32];
+  for (auto& c : key) { c = static_cast<unsigned char>(rng()); }
+  auto const hasher = kv::block_hasher::keyed(key, sizeof(key));
+  warp::hash::xxh3_secret const secret = warp::hash::xxh3_secret_from_key(key, sizeof(key));
+  std::vector<double> warp_s, base_s;
+  for (auto _ : state) {
+    kv::block_table table{{capacity, block, false}, warp::backend::host};
+    baseline_pool base{capacity};
+    std::vector<kv::block_id> previous;
+    std::vector<int> base_previous;
+    warp_s.clear();
+    base_s.clear();
+    for (int s = 0; s < steps; ++s) {
+      auto const& batch = batches[static_cast<std::size_t>(s)];
+      auto const t0 = std::chrono::steady_clock::now();
+      auto const h = kv::hash_blocks(hasher, batch.view(), {}, block, warp::backend::host);
+      auto const m = table.match_prefixes(h);
+      table.acquire(m.blocks.data(), m.blocks.size());
+      std::vector<kv::block_id> held = m.blocks;
+      std::vector<kv::block_hash> fresh_hashes;
+      std::size_t missing = 0;
+      for (std::size_t r = 0; r < batch.size(); ++r) {
+        std::uint64_t const hit = m.offsets[r + 1] - m.offsets[r];
+        for (std::uint64_t b = h.block_offsets[r] + hit; b < h.block_offsets[r + 1]; ++b) {
+          fresh_hashes.push_back(h.hashes[b]);
+        }
+        missing += h.block_offsets[r + 1] - h.block_offsets[r] - hit;
+      }
+      std::vector<kv::block_id> fresh;
+      if (table.allocate(missing, fresh)) {
+        table.commit(fresh_hashes.data(), fresh.data(), fresh.size());
+        held.insert(held.end(), fresh.begin(), fresh.end());
+      }
+      std::reverse(previous.begin(), previous.end());
+      table.release(previous.data(), previous.size());
+      previous = std::move(held);
+      auto const t1 = std::chrono::steady_clock::now();
+      std::vector<int> base_held;
+      for (std::size_t r = 0; r < batch.size(); ++r) {
+        (void)base.admit(batch.tokens.data() + batch.offsets[r], static_cast<std::size_t>(batch.offsets[r + 1] - batch.offsets[r]),
+                         block, secret.bytes, base_held);
+      }
+      base.release(base_previous);
+      base_previous = std::move(base_held);
+      auto const t2 = std::chrono::steady_clock::now();
+      if (s >= 5) {  // the first steps fill the cache
+        warp_s.push_back(std::chrono::duration<double>(t1 - t0).count());
+        base_s.push_back(std::chrono::duration<double>(t2 - t1).count());
+      }
+    }
+    state.SetIterationTime(std::accumulate(warp_s.begin(), warp_s.end(), 0.0));
+  }
+  state.counters["p50_us"] = percentile(warp_s, 0.5) * 1e6;
+  state.counters["p99_us"] = percentile(warp_s, 0.99) * 1e6;
+  state.counters["baseline_p50_us"] = percentile(base_s, 0.5) * 1e6;
+  state.counters["baseline_p99_us"] = percentile(base_s, 0.99) * 1e6;
+  state.counters["ratio_p50_vs_baseline"] = percentile(base_s, 0.5) / percentile(warp_s, 0.5);
+  state.counters["ratio_p99_vs_baseline"] = percentile(base_s, 0.99) / percentile(warp_s, 0.99);
+  state.counters["tokens_per_step"] = static_cast<double>(requests * tokens);
+}
+
 void register_all() {
+  for (std::uint32_t block : {16u, 64u, 256u, 512u}) {
+    for (std::size_t requests : {1u, 16u, 256u, 4096u}) {
+      std::string const name = "kv/step/host/B:" + std::to_string(block) + "/requests:" + std::to_string(requests);
+      benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { bench_step(s, block, requests); })
+          ->UseManualTime()
+          ->Iterations(1)
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
   for (auto where : {warp::backend::host, warp::backend::cuda}) {
     for (bool keyed : {true, false}) {
       for (std::uint32_t block : {16u, 64u, 256u, 512u}) {

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <warp/core/backend.cuh>
@@ -143,17 +144,19 @@ class block_table {
       ++stats_.refused_allocations;
       return false;
     }
+    index_changes changes;
     for (std::size_t i = 0; i < n; ++i) {
       block_id const b = free_head_;
       unlink_free(b);
       pool_block& p = blocks_[b];
       if (p.cached) {
-        forget(b);
+        forget(b, changes);
         ++stats_.evictions;
       }
       p.refs = 1;
       out.push_back(b);
     }
+    apply(changes);
     return true;
   }
 
@@ -164,26 +167,33 @@ class block_table {
     if (options_.verify_tokens && tokens == nullptr && n != 0) {
       throw invalid_argument("kvcache::block_table::commit: the table verifies tokens, but none were given");
     }
+    for (std::size_t i = 0; i < n; ++i) { (void)block(ids[i], "commit"); }  // all checked before any change
+    // The heads of every key in one bulk lookup; heads this call changes are tracked in `changes`
+    // and written back in two bulk calls at the end.
+    std::vector<block_hash> keys(n);
+    for (std::size_t i = 0; i < n; ++i) { keys[i] = table_key(hashes[i]); }
+    std::vector<block_id> heads(n, no_block);
+    if (n != 0) { index_.find(keys.begin(), keys.end(), heads.data()); }
+    index_changes changes;
     for (std::size_t i = 0; i < n; ++i) {
       block_id const b = ids[i];
-      pool_block& p = block(b, "commit");
-      block_hash const key = table_key(hashes[i]);
+      pool_block& p = blocks_[b];
+      block_hash const key = keys[i];
       if (p.cached) {
         if (p.hash == key) { continue; }
-        forget(b);
+        forget(b, changes);
       }
       if (options_.verify_tokens) {
         std::memcpy(&tokens_[std::size_t{b} * options_.block_size], tokens + i * options_.block_size,
                     options_.block_size * sizeof(std::uint32_t));
       }
-      block_id head = no_block;
-      index_.find(&key, &key + 1, &head);
+      auto const changed = changes.find(key);
+      block_id const head = changed != changes.end() ? changed->second : heads[i];
       p.hash = key;
       p.cached = true;
       if (head == no_block) {
         p.prev_same = p.next_same = no_block;
-        block_id const value = b;
-        index_.insert(&key, &key + 1, &value);
+        changes[key] = b;
       } else {
         // At the end of the list (commit order), so that lookups return the block that has held
         // the hash longest; the lists are short (a hash is committed again only after a miss).
@@ -195,13 +205,16 @@ class block_table {
         blocks_[tail].next_same = b;
       }
     }
+    apply(changes);
   }
 
   /// Removes the pair (hash, block). Returns false when the block does not hold that hash.
   bool remove(block_hash hash, block_id b) {
     pool_block& p = block(b, "remove");
     if (!p.cached || p.hash != table_key(hash)) { return false; }
-    forget(b);
+    index_changes changes;
+    forget(b, changes);
+    apply(changes);
     return true;
   }
 
@@ -273,22 +286,41 @@ class block_table {
     return no_block;
   }
 
-  // Drops block b's hash: out of the list of blocks sharing it, and out of the index when b was
-  // the list's head (the next block, if any, becomes the head).
-  void forget(block_id b) {
+  struct hash_of_key {
+    std::size_t operator()(block_hash const& h) const noexcept { return static_cast<std::size_t>(h.low ^ (h.high * 0x9E3779B97F4A7C15ull)); }
+  };
+  // Index heads changed by one call: key -> its new head (no_block: the key goes), applied at the
+  // end of the call in bulk.
+  using index_changes = std::unordered_map<block_hash, block_id, hash_of_key>;
+
+  // Drops block b's hash: out of the list of blocks sharing it; when b was the list's head, the
+  // next block (if any) becomes the head, recorded in `changes`.
+  void forget(block_id b, index_changes& changes) {
     pool_block& p = blocks_[b];
     if (p.prev_same != no_block) {
       blocks_[p.prev_same].next_same = p.next_same;
       if (p.next_same != no_block) { blocks_[p.next_same].prev_same = p.prev_same; }
-    } else if (p.next_same != no_block) {
-      block_id const next = p.next_same;
-      blocks_[next].prev_same = no_block;
-      index_.insert_or_assign(&p.hash, &p.hash + 1, &next);
     } else {
-      index_.erase(&p.hash, &p.hash + 1);
+      if (p.next_same != no_block) { blocks_[p.next_same].prev_same = no_block; }
+      changes[p.hash] = p.next_same;
     }
     p.cached = false;
     p.prev_same = p.next_same = no_block;
+  }
+
+  void apply(index_changes const& changes) {
+    std::vector<block_hash> gone, keys;
+    std::vector<block_id> heads;
+    for (auto const& [key, head] : changes) {
+      if (head == no_block) {
+        gone.push_back(key);
+      } else {
+        keys.push_back(key);
+        heads.push_back(head);
+      }
+    }
+    if (!gone.empty()) { index_.erase(gone.begin(), gone.end()); }
+    if (!keys.empty()) { index_.insert_or_assign(keys.begin(), keys.end(), heads.begin()); }
   }
 
   void push_free(block_id b) {
