@@ -92,12 +92,8 @@ std::vector<std::uint32_t> random_tokens(std::mt19937_64& rng, std::size_t n) {
 }
 
 template <class B>
-class KvBlockHash : public ::testing::Test {
- protected:
-  void SetUp() override { WARP_SKIP_UNLESS_AVAILABLE(B::value); }
-};
-using backends = ::testing::Types<host_backend, cuda_backend>;
-TYPED_TEST_SUITE(KvBlockHash, backends);
+class KvBlockHash : public on_backend<B> {};
+TYPED_TEST_SUITE(KvBlockHash, both_backends, backend_names);
 
 TYPED_TEST(KvBlockHash, EveryBlockMatchesTheReferenceInBothModes) {
   std::mt19937_64 rng{11};

@@ -120,12 +120,8 @@ kv::block_hasher test_hasher() {
 }
 
 template <class B>
-class KvReplay : public ::testing::Test {
- protected:
-  void SetUp() override { WARP_SKIP_UNLESS_AVAILABLE(B::value); }
-};
-using backends = ::testing::Types<host_backend, cuda_backend>;
-TYPED_TEST_SUITE(KvReplay, backends);
+class KvReplay : public on_backend<B> {};
+TYPED_TEST_SUITE(KvReplay, both_backends, backend_names);
 
 TYPED_TEST(KvReplay, SyntheticMultiTenantTracesMatchTheContentSimulator) {
   std::uint32_t const block = 16;

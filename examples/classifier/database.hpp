@@ -383,13 +383,13 @@ inline void save(database const& db, std::string const& path) {
 }
 
 inline database load(std::string const& path) {
-  std::uint64_t const size = warp::detail::regular_file_size(path, "database");
+  // Mapping allocates nothing; every size below is checked against the mapped file's own size.
+  auto file = std::make_shared<warp::detail::mapped_file const>(path, "database");
+  std::uint64_t const size = file->size();
   if (size < sizeof(file_header)) {
     throw input_error(path + ": " + std::to_string(size) + " bytes, shorter than a database header (" +
                       std::to_string(sizeof(file_header)) + ")");
   }
-  auto file = std::make_shared<warp::detail::mapped_file const>(path, "database");
-  if (file->size() != size) { throw input_error(path + ": the file changed while it was being opened"); }
   file_header h{};
   std::memcpy(&h, file->data(), sizeof(h));
   if (std::memcmp(h.magic, file_magic, sizeof(file_magic)) != 0) { throw input_error(path + ": not a warp classifier database (bad magic)"); }

@@ -19,6 +19,7 @@
 #include <warp/kvcache/block_hash.cuh>
 
 #include "common/cli.hpp"
+#include "common/json.hpp"
 
 namespace kv_replay {
 
@@ -38,57 +39,37 @@ struct trace {
 
 namespace detail {
 
+using example::json::json_cursor;
+
+// One line of a trace file: the shared JSON cursor, with the few readers a trace needs.
 struct cursor {
-  std::string const& line;
-  std::size_t pos = 0;
-  std::string const& path;
-  std::size_t number;
-  [[noreturn]] void fail(std::string const& what) const {
-    throw input_error(path + ":" + std::to_string(number) + ":" + std::to_string(pos + 1) + ": " + what);
-  }
-  void space() {
-    while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t' || line[pos] == '\r')) { ++pos; }
-  }
-  char peek() const { return pos < line.size() ? line[pos] : '\0'; }
-  void expect(char c) {
+  json_cursor c;
+  [[noreturn]] void fail(std::string const& what) const { c.fail(what); }
+  void space() { c.skip_space(); }
+  bool at_end() const { return c.pos >= c.text.size(); }
+  char peek() const { return at_end() ? '\0' : c.text[c.pos]; }
+  void expect(char ch) {
     space();
-    if (peek() != c) { fail(std::string("expected '") + c + "'"); }
-    ++pos;
+    if (peek() != ch) { fail(std::string("expected '") + ch + "'"); }
+    ++c.pos;
   }
   std::string string() {
-    expect('"');
-    std::string out;
-    while (pos < line.size() && line[pos] != '"') {
-      if (line[pos] == '\\') {
-        if (pos + 1 >= line.size()) { fail("truncated escape"); }
-        char const e = line[pos + 1];
-        if (e != '"' && e != '\\' && e != '/') { fail(std::string("unsupported escape \\") + e + " in a key or salt"); }
-        out += e;
-        pos += 2;
-        continue;
-      }
-      out += line[pos++];
-    }
-    if (pos >= line.size()) { fail("string never closed"); }
-    ++pos;
-    return out;
+    space();
+    if (peek() != '"') { fail("expected a string"); }
+    return example::json::json_string(c);
   }
   std::uint64_t integer(std::uint64_t max, char const* what) {
     space();
-    std::size_t const start = pos;
+    std::size_t const start = c.pos;
     std::uint64_t v = 0;
-    while (pos < line.size() && line[pos] >= '0' && line[pos] <= '9') {
-      std::uint64_t const d = static_cast<std::uint64_t>(line[pos] - '0');
-      if (v > (max - d) / 10) {
-        fail(std::string(what) + " is larger than " + std::to_string(max));
-      }
+    while (!at_end() && peek() >= '0' && peek() <= '9') {
+      std::uint64_t const d = static_cast<std::uint64_t>(peek() - '0');
+      if (v > (max - d) / 10) { fail(std::string(what) + " is larger than " + std::to_string(max)); }
       v = v * 10 + d;
-      ++pos;
+      ++c.pos;
     }
-    if (pos == start) { fail(std::string(what) + " must be a non-negative integer"); }
-    if (pos < line.size() && (line[pos] == '.' || line[pos] == 'e' || line[pos] == 'E')) {
-      fail(std::string(what) + " must be an integer");
-    }
+    if (c.pos == start) { fail(std::string(what) + " must be a non-negative integer"); }
+    if (peek() == '.' || peek() == 'e' || peek() == 'E') { fail(std::string(what) + " must be an integer"); }
     return v;
   }
   template <class T>
@@ -97,48 +78,49 @@ struct cursor {
     expect('[');
     space();
     if (peek() == ']') {
-      ++pos;
+      ++c.pos;
       return out;
     }
     for (;;) {
       out.push_back(static_cast<T>(integer(max, what)));
       space();
       if (peek() == ',') {
-        ++pos;
+        ++c.pos;
         continue;
       }
       if (peek() == ']') {
-        ++pos;
+        ++c.pos;
         return out;
       }
       fail(std::string("expected ',' or ']' in ") + what);
     }
   }
-  // Skips a value of a key this reader does not use (numbers, strings, literals, flat arrays).
+  // Skips a value of a key this reader does not use (numbers, strings, literals, arrays).
   void skip_value() {
     space();
-    char const c = peek();
-    if (c == '"') {
+    char const ch = peek();
+    if (ch == '"') {
       (void)string();
       return;
     }
-    if (c == '[') {
+    if (ch == '[') {
       int depth = 0;
-      while (pos < line.size()) {
-        char const ch = line[pos++];
-        if (ch == '[') { ++depth; }
-        if (ch == ']' && --depth == 0) { return; }
-        if (ch == '"') {
-          --pos;
+      while (!at_end()) {
+        char const x = peek();
+        if (x == '"') {
           (void)string();
+          continue;
         }
+        ++c.pos;
+        if (x == '[') { ++depth; }
+        if (x == ']' && --depth == 0) { return; }
       }
       fail("array never closed");
     }
-    if (c == '{') { fail("nested objects are not supported"); }
-    std::size_t const start = pos;
-    while (pos < line.size() && line[pos] != ',' && line[pos] != '}' && line[pos] != ' ') { ++pos; }
-    if (pos == start) { fail("a value is missing"); }
+    if (ch == '{') { fail("nested objects are not supported"); }
+    std::size_t const start = c.pos;
+    while (!at_end() && peek() != ',' && peek() != '}' && peek() != ' ') { ++c.pos; }
+    if (c.pos == start) { fail("a value is missing"); }
   }
 };
 
@@ -154,9 +136,9 @@ inline trace read_trace(std::string const& path) {
   bool form_known = false;
   while (std::getline(in, line)) {
     ++number;
-    detail::cursor c{line, 0, path, number};
+    detail::cursor c{{line, 0, path, number, 0}};
     c.space();
-    if (c.peek() == '\0') { continue; }
+    if (c.at_end()) { continue; }
     c.expect('{');
     trace_request r;
     bool has_ids = false, has_tokens = false;
@@ -180,7 +162,7 @@ inline trace read_trace(std::string const& path) {
         }
         c.space();
         if (c.peek() == ',') {
-          ++c.pos;
+          ++c.c.pos;
           continue;
         }
         break;
@@ -188,7 +170,7 @@ inline trace read_trace(std::string const& path) {
     }
     c.expect('}');
     c.space();
-    if (c.peek() != '\0') { c.fail("text after the object"); }
+    if (!c.at_end()) { c.fail("text after the object"); }
     if (has_ids == has_tokens) { c.fail("a request needs exactly one of \"hash_ids\" and \"tokens\""); }
     if (!form_known) {
       t.token_level = has_tokens;

@@ -197,14 +197,14 @@ struct chain_fn {
   block_hasher hasher;
   std::uint64_t const* block_offsets;
   block_hash const* roots;
-  block_hash const* media;  // per block, zero when no item starts in it
+  block_hash const* media;  // per block, zero when no item starts in it; null: no items at all
   std::uint32_t block_size;
   block_hash* hashes;       // in: token digests; out: chained hashes
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const&, std::size_t r) const {
     block_hash h = roots[r];
     for (std::uint64_t b = block_offsets[r]; b < block_offsets[r + 1]; ++b) {
-      h = hasher.link(h, hashes[b], block_size, media[b]);
+      h = hasher.link(h, hashes[b], block_size, media != nullptr ? media[b] : block_hash{});
       hashes[b] = h;
     }
     return 0;
@@ -250,28 +250,34 @@ inline block_hashes hash_blocks(block_hasher const& hasher, token_requests const
   std::size_t const total = token_start.size();
   out.hashes.assign(total, block_hash{});
   if (total == 0) { return out; }
-  // Roots and per-block media digests on the host: small, and they read std::strings.
+  // Roots and per-block media digests on the host: small, and they read std::strings. The media
+  // array exists only when some request has items (the chain reads zero otherwise).
   std::vector<block_hash> roots(requests.count);
-  std::vector<block_hash> media(total);
+  std::vector<block_hash> media;
+  std::vector<media_item> items;
   for (std::size_t r = 0; r < requests.count; ++r) {
     request_keys const none{};
     request_keys const& k = keys.empty() ? none : keys[r];
     block_hash const salt = k.salt.empty() ? block_hash{} : hasher.digest(k.salt.data(), k.salt.size());
     roots[r] = hasher.root(salt, k.lora_id);
+    // The items of full blocks in order of (position, content); each run of one block is digested.
     std::uint64_t const blocks = out.block_offsets[r + 1] - out.block_offsets[r];
-    for (std::uint64_t b = 0; b < blocks; ++b) {
-      // The items whose first token lies in block b, in order of (position, content).
-      std::vector<media_item> in_block;
-      for (media_item const& m : k.media) {
-        if (m.first_token / block_size == b) { in_block.push_back(m); }
-      }
-      if (in_block.empty()) { continue; }
-      std::sort(in_block.begin(), in_block.end(), [](media_item const& x, media_item const& y) {
-        return x.first_token != y.first_token ? x.first_token < y.first_token
-                                              : (x.content.high != y.content.high ? x.content.high < y.content.high
-                                                                                  : x.content.low < y.content.low);
-      });
-      media[out.block_offsets[r] + b] = hasher.digest(in_block.data(), in_block.size() * sizeof(media_item));
+    items.clear();
+    for (media_item const& m : k.media) {
+      if (m.first_token / block_size < blocks) { items.push_back(m); }
+    }
+    std::sort(items.begin(), items.end(), [](media_item const& x, media_item const& y) {
+      return x.first_token != y.first_token ? x.first_token < y.first_token
+                                            : (x.content.high != y.content.high ? x.content.high < y.content.high
+                                                                                : x.content.low < y.content.low);
+    });
+    if (!items.empty() && media.empty()) { media.assign(total, block_hash{}); }
+    for (std::size_t i = 0; i < items.size();) {
+      std::uint64_t const b = items[i].first_token / block_size;
+      std::size_t j = i;
+      while (j < items.size() && items[j].first_token / block_size == b) { ++j; }
+      media[out.block_offsets[r] + b] = hasher.digest(items.data() + i, (j - i) * sizeof(media_item));
+      i = j;
     }
   }
   std::size_t const tokens = static_cast<std::size_t>(requests.offsets[requests.count] - requests.offsets[0]);
@@ -283,13 +289,14 @@ inline block_hashes hash_blocks(block_hasher const& hasher, token_requests const
                                                       "kvcache::hash_blocks block offsets", stream, memory};
   warp::detail::input_view<block_hash const*> root_view{where, roots.data(), roots.size(), "kvcache::hash_blocks roots",
                                                         stream, memory};
-  warp::detail::input_view<block_hash const*> media_view{where, media.data(), media.size(), "kvcache::hash_blocks media",
-                                                         stream, memory};
+  warp::detail::input_view<block_hash const*> media_view{where, media.empty() ? roots.data() : media.data(), media.size(),
+                                                         "kvcache::hash_blocks media", stream, memory};
   warp::detail::output_view<block_hash> hashes{where, out.hashes.data(), total, "kvcache::hash_blocks hashes", stream, memory};
   warp::detail::executor const ex{where, stream, memory};
   warp::detail::for_each_item<1>(ex, total, detail::token_digest_fn{hasher, tok.get(), starts.get(), block_size, hashes.get()});
   warp::detail::for_each_item<1>(ex, requests.count,
-                                 detail::chain_fn{hasher, boff.get(), root_view.get(), media_view.get(), block_size, hashes.get()});
+                                 detail::chain_fn{hasher, boff.get(), root_view.get(), media.empty() ? nullptr : media_view.get(),
+                                                  block_size, hashes.get()});
   hashes.finish(stream);
   warp::detail::synchronize(where, stream);
   return out;

@@ -240,7 +240,6 @@ class block_table {
     block_hash hash{};
     block_id prev_same = no_block, next_same = no_block;  // other blocks holding `hash`
     block_id prev_free = no_block, next_free = no_block;  // the LRU free list
-    bool free = false;
   };
 
   static block_hash empty_hash() noexcept { return {~std::uint64_t{0}, ~std::uint64_t{0}}; }
@@ -325,7 +324,6 @@ class block_table {
 
   void push_free(block_id b) {
     pool_block& p = blocks_[b];
-    p.free = true;
     p.prev_free = free_tail_;
     p.next_free = no_block;
     if (free_tail_ != no_block) {
@@ -349,7 +347,6 @@ class block_table {
       free_tail_ = p.prev_free;
     }
     p.prev_free = p.next_free = no_block;
-    p.free = false;
     --free_count_;
   }
 

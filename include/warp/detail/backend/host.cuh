@@ -141,6 +141,7 @@ unsigned long long for_each_item(std::size_t n, F const& f) {
   unsigned long long total = 0;
   auto const count = static_cast<std::int64_t>(n);
   bool const parallel = count >= WARP_HOST_MIN_PARALLEL_ITEMS;
+  (void)parallel;  // read only by the OpenMP pragmas
   if constexpr (has_staged_form<F>::value) {
     // Chunks of consecutive items, each run through the staged pipeline on one thread.
     constexpr std::int64_t chunk = 4096;
