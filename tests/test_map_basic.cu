@@ -182,11 +182,12 @@ TYPED_TEST(MapBasic, EraseThenReinsertAndTombstonesStayBounded) {
   std::vector<V> found(gone.size());
   map.find(gone.data(), gone.data() + gone.size(), found.data());
   for (std::size_t i = 0; i < gone.size(); ++i) { ASSERT_EQ(found[i], new_values[i]); }
-  // Many erase/insert cycles: tombstones never exceed a quarter of the table plus one batch.
+  // Many erase/insert cycles: tombstones never exceed a quarter of the table, plus the sixteenth
+  // that erases may add between two counts, plus one batch.
   for (int cycle = 0; cycle < 10; ++cycle) {
     auto const fresh = this->fill(map, 300, 100 + cycle).keys;
     map.erase(fresh.begin(), fresh.end());
-    EXPECT_LE(map.tombstones(), map.capacity() / 4 + fresh.size());
+    EXPECT_LE(map.tombstones(), map.capacity() / 4 + map.capacity() / 16 + fresh.size());
   }
   EXPECT_EQ(map.size(), keys.size());
   map.rehash();

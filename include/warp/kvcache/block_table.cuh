@@ -25,13 +25,13 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <warp/core/backend.cuh>
 #include <warp/core/error.cuh>
 #include <warp/core/sentinels.cuh>
 #include <warp/kvcache/block_hash.cuh>
+#include <warp/kvcache/detail/head_changes.cuh>
 #include <warp/single_value_map.cuh>
 
 namespace warp::kvcache {
@@ -64,11 +64,26 @@ struct prefix_match {
   std::vector<block_id> blocks;
 };
 
+namespace detail {
+/// The index's hasher. Block hashes are outputs of a keyed hash already (uniform, and unknown to
+/// whoever cannot read the deployment key), so their words fold into a table position directly;
+/// hashing them again cost more than the rest of a lookup.
+struct block_hash_fold {
+  WARP_HD std::uint64_t operator()(block_hash const& h) const noexcept { return h.low ^ (h.high * 0x9E3779B97F4A7C15ull); }
+};
+}  // namespace detail
+
 class block_table {
+  // The index holds at most one key per block; at a quarter full, the tombstones that evictions
+  // leave reach the engine's rehash threshold (a quarter of the capacity) only after as many
+  // evictions as the pool has blocks, and probes stay short. It costs 4 slots (128 bytes) per
+  // block, against the megabytes of KV data a block stands for.
+  static constexpr double index_load = 0.25;
+
  public:
   explicit block_table(block_table_options o, backend where = default_backend())
       : options_{checked(o)},
-        index_{sizing{o.num_blocks, 0.5}, empty_key<block_hash>{empty_hash()}, empty_value<block_id>{no_block},
+        index_{sizing{o.num_blocks, index_load}, empty_key<block_hash>{empty_hash()}, empty_value<block_id>{no_block},
                erased_key<block_hash>{erased_hash()}, where},
         blocks_(o.num_blocks) {
     for (block_id b = 0; b < o.num_blocks; ++b) { push_free(b); }
@@ -95,10 +110,7 @@ class block_table {
       throw invalid_argument("kvcache::block_table::match_prefixes: tokens for " + std::to_string(tokens->count) +
                              " requests, hashes for " + std::to_string(requests));
     }
-    std::vector<block_hash> keys(hashes.hashes.size());
-    for (std::size_t i = 0; i < keys.size(); ++i) { keys[i] = table_key(hashes.hashes[i]); }
-    std::vector<block_id> heads(keys.size(), no_block);
-    if (!keys.empty()) { index_.find(keys.begin(), keys.end(), heads.data()); }
+    find_heads(hashes.hashes.data(), hashes.hashes.size());
     prefix_match m;
     m.offsets.assign(requests + 1, 0);
     for (std::size_t r = 0; r < requests; ++r) {
@@ -107,7 +119,7 @@ class block_table {
       for (std::uint64_t i = first; i < last; ++i) {
         ++stats_.queried_blocks;
         if (!matching) { continue; }
-        block_id b = heads[i];
+        block_id b = heads_[i];
         if (b != no_block && options_.verify_tokens) {
           std::uint32_t const* want = tokens->tokens + tokens->offsets[r] + (i - first) * options_.block_size;
           b = holder_with_tokens(b, want);
@@ -144,19 +156,19 @@ class block_table {
       ++stats_.refused_allocations;
       return false;
     }
-    index_changes changes;
+    changes_.reset(n);
     for (std::size_t i = 0; i < n; ++i) {
       block_id const b = free_head_;
       unlink_free(b);
       pool_block& p = blocks_[b];
       if (p.cached) {
-        forget(b, changes);
+        forget(b);
         ++stats_.evictions;
       }
       p.refs = 1;
       out.push_back(b);
     }
-    apply(changes);
+    apply();
     return true;
   }
 
@@ -168,32 +180,29 @@ class block_table {
       throw invalid_argument("kvcache::block_table::commit: the table verifies tokens, but none were given");
     }
     for (std::size_t i = 0; i < n; ++i) { (void)block(ids[i], "commit"); }  // all checked before any change
-    // The heads of every key in one bulk lookup; heads this call changes are tracked in `changes`
+    // The heads of every key in one bulk lookup; heads this call changes are tracked in `changes_`
     // and written back in two bulk calls at the end.
-    std::vector<block_hash> keys(n);
-    for (std::size_t i = 0; i < n; ++i) { keys[i] = table_key(hashes[i]); }
-    std::vector<block_id> heads(n, no_block);
-    if (n != 0) { index_.find(keys.begin(), keys.end(), heads.data()); }
-    index_changes changes;
+    find_heads(hashes, n);
+    changes_.reset(2 * n);  // each block: its old hash and its new one
     for (std::size_t i = 0; i < n; ++i) {
       block_id const b = ids[i];
       pool_block& p = blocks_[b];
-      block_hash const key = keys[i];
+      block_hash const key = keys_[i];
       if (p.cached) {
         if (p.hash == key) { continue; }
-        forget(b, changes);
+        forget(b);
       }
       if (options_.verify_tokens) {
         std::memcpy(&tokens_[std::size_t{b} * options_.block_size], tokens + i * options_.block_size,
                     options_.block_size * sizeof(std::uint32_t));
       }
-      auto const changed = changes.find(key);
-      block_id const head = changed != changes.end() ? changed->second : heads[i];
+      block_id const* changed = changes_.find(key);
+      block_id const head = changed != nullptr ? *changed : heads_[i];
       p.hash = key;
       p.cached = true;
       if (head == no_block) {
         p.prev_same = p.next_same = no_block;
-        changes[key] = b;
+        changes_.set(key, b);
       } else {
         // At the end of the list (commit order), so that lookups return the block that has held
         // the hash longest; the lists are short (a hash is committed again only after a miss).
@@ -205,16 +214,16 @@ class block_table {
         blocks_[tail].next_same = b;
       }
     }
-    apply(changes);
+    apply();
   }
 
   /// Removes the pair (hash, block). Returns false when the block does not hold that hash.
   bool remove(block_hash hash, block_id b) {
     pool_block& p = block(b, "remove");
     if (!p.cached || p.hash != table_key(hash)) { return false; }
-    index_changes changes;
-    forget(b, changes);
-    apply(changes);
+    changes_.reset(1);
+    forget(b);
+    apply();
     return true;
   }
 
@@ -243,7 +252,10 @@ class block_table {
   };
 
   static block_hash empty_hash() noexcept { return {~std::uint64_t{0}, ~std::uint64_t{0}}; }
-  static block_hash erased_hash() noexcept { return {~std::uint64_t{0} - 1, ~std::uint64_t{0}}; }
+  // The two sentinels share no half: the index confirms with a 16-byte atomic every slot read
+  // that shares a half with a sentinel (it might be torn), so sentinels that shared one made
+  // every empty slot, i.e. the end of every probe, cost a cmpxchg16b on the host.
+  static block_hash erased_hash() noexcept { return {~std::uint64_t{0} - 1, ~std::uint64_t{0} - 1}; }
   // The two sentinel values are not available as keys: a hash equal to one (a chance of 2^-127)
   // is stored with its low half cleared.
   static block_hash table_key(block_hash h) noexcept {
@@ -285,41 +297,45 @@ class block_table {
     return no_block;
   }
 
-  struct hash_of_key {
-    std::size_t operator()(block_hash const& h) const noexcept { return static_cast<std::size_t>(h.low ^ (h.high * 0x9E3779B97F4A7C15ull)); }
-  };
-  // Index heads changed by one call: key -> its new head (no_block: the key goes), applied at the
-  // end of the call in bulk.
-  using index_changes = std::unordered_map<block_hash, block_id, hash_of_key>;
+  // keys_[i] = the table key of hashes[i], heads_[i] = its first block in the index (or no_block):
+  // one bulk lookup into buffers reused from call to call.
+  void find_heads(block_hash const* hashes, std::size_t n) {
+    keys_.resize(n);
+    heads_.assign(n, no_block);
+    for (std::size_t i = 0; i < n; ++i) { keys_[i] = table_key(hashes[i]); }
+    if (n != 0) { index_.find(keys_.begin(), keys_.end(), heads_.data()); }
+  }
 
   // Drops block b's hash: out of the list of blocks sharing it; when b was the list's head, the
-  // next block (if any) becomes the head, recorded in `changes`.
-  void forget(block_id b, index_changes& changes) {
+  // next block (if any) becomes the head, recorded in `changes_`.
+  void forget(block_id b) {
     pool_block& p = blocks_[b];
     if (p.prev_same != no_block) {
       blocks_[p.prev_same].next_same = p.next_same;
       if (p.next_same != no_block) { blocks_[p.next_same].prev_same = p.prev_same; }
     } else {
       if (p.next_same != no_block) { blocks_[p.next_same].prev_same = no_block; }
-      changes[p.hash] = p.next_same;
+      changes_.set(p.hash, p.next_same);
     }
     p.cached = false;
     p.prev_same = p.next_same = no_block;
   }
 
-  void apply(index_changes const& changes) {
-    std::vector<block_hash> gone, keys;
-    std::vector<block_id> heads;
-    for (auto const& [key, head] : changes) {
-      if (head == no_block) {
-        gone.push_back(key);
+  // Writes the recorded heads back: erases for keys that went, one insert_or_assign for the rest.
+  void apply() {
+    gone_.clear();
+    keys_.clear();
+    heads_.clear();
+    for (detail::head_changes::entry const& e : changes_.entries()) {
+      if (e.head == no_block) {
+        gone_.push_back(e.key);
       } else {
-        keys.push_back(key);
-        heads.push_back(head);
+        keys_.push_back(e.key);
+        heads_.push_back(e.head);
       }
     }
-    if (!gone.empty()) { index_.erase(gone.begin(), gone.end()); }
-    if (!keys.empty()) { index_.insert_or_assign(keys.begin(), keys.end(), heads.begin()); }
+    if (!gone_.empty()) { index_.erase(gone_.begin(), gone_.end()); }
+    if (!keys_.empty()) { index_.insert_or_assign(keys_.begin(), keys_.end(), heads_.begin()); }
   }
 
   void push_free(block_id b) {
@@ -351,12 +367,16 @@ class block_table {
   }
 
   block_table_options options_;
-  single_value_map<block_hash, block_id> index_;
+  single_value_map<block_hash, block_id, linear_probing<4, 2, detail::block_hash_fold>> index_;
   std::vector<pool_block> blocks_;
   std::vector<std::uint32_t> tokens_;  // block_size per block, when verifying
   block_id free_head_ = no_block, free_tail_ = no_block;
   std::uint32_t free_count_ = 0;
   block_table_stats stats_;
+  // Scratch reused by every call (a scheduler step makes no allocation once they have grown).
+  detail::head_changes changes_;
+  std::vector<block_hash> keys_, gone_;
+  std::vector<block_id> heads_;
 };
 
 }  // namespace warp::kvcache

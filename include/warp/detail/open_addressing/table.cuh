@@ -175,8 +175,15 @@ class open_addressing_table {
         on(stream), "erase", first, last, static_cast<bool*>(nullptr), false, mode,
         [&](auto keys, bool*) { return erase_fn<engine_type, decltype(keys)>{{engine_, keys}}; }, sink));
     if (mode == completion::wait) {
+      // The estimate counts erases; inserts that reuse a tombstone do not lower it, so it is
+      // checked by counting. A count that finds the table below the threshold waits for another
+      // sixteenth of the capacity in erases: otherwise a table whose tombstones hover just below
+      // a quarter (erases and tombstone-reusing inserts in balance, as in a cache) was scanned
+      // whole after nearly every erase call.
       tombstone_estimate_ += erased;
-      if (tombstone_estimate_ >= capacity() / 4) {
+      erased_since_count_ += erased;
+      if (tombstone_estimate_ >= capacity() / 4 && erased_since_count_ >= capacity() / 16) {
+        erased_since_count_ = 0;
         tombstone_estimate_ = tombstones(stream);
         if (tombstone_estimate_ >= capacity() / 4) { rehash(capacity(), merge_duplicates{}, stream); }
       }
@@ -208,6 +215,7 @@ class open_addressing_table {
     for_each_item<1>(ex, capacity(), clear_fn<engine_type>{engine_});
     fill_zero(where_, status_.data(), sizeof(std::uint32_t), stream);
     tombstone_estimate_ = 0;
+    erased_since_count_ = 0;
   }
   void clear(cuda::stream_ref stream) {
     clear_async(stream);
@@ -294,6 +302,7 @@ class open_addressing_table {
   mutable buffer<std::uint32_t> status_{};
   engine_type engine_{};
   std::size_t tombstone_estimate_ = 0;
+  std::size_t erased_since_count_ = 0;  // erases since the last count of tombstones
 };
 
 }  // namespace detail
