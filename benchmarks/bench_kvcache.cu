@@ -225,18 +225,23 @@ void bench_step(benchmark::State& state, std::uint32_t block, std::size_t reques
   for (auto _ : state) {
     kv::block_table table{{capacity, block, false}, warp::backend::host};
     baseline_pool base{capacity};
-    std::vector<kv::block_id> previous;
+    // What a scheduler keeps from step to step (the table's calls reuse their arrays).
+    std::vector<kv::block_id> previous, held, fresh;
+    std::vector<kv::block_hash> fresh_hashes;
+    kv::block_hashes h;
+    kv::prefix_match m;
     std::vector<int> base_previous;
     warp_s.clear();
     base_s.clear();
     for (int s = 0; s < steps; ++s) {
       auto const& batch = batches[static_cast<std::size_t>(s)];
       auto const t0 = std::chrono::steady_clock::now();
-      auto const h = kv::hash_blocks(hasher, batch.view(), {}, block, warp::backend::host);
-      auto const m = table.match_prefixes(h);
+      kv::hash_blocks(hasher, batch.view(), {}, block, h, warp::backend::host);
+      table.match_prefixes(h, m);
       table.acquire(m.blocks.data(), m.blocks.size());
-      std::vector<kv::block_id> held = m.blocks;
-      std::vector<kv::block_hash> fresh_hashes;
+      held.assign(m.blocks.begin(), m.blocks.end());
+      fresh_hashes.clear();
+      fresh.clear();
       std::size_t missing = 0;
       for (std::size_t r = 0; r < batch.size(); ++r) {
         std::uint64_t const hit = m.offsets[r + 1] - m.offsets[r];
@@ -245,14 +250,13 @@ void bench_step(benchmark::State& state, std::uint32_t block, std::size_t reques
         }
         missing += h.block_offsets[r + 1] - h.block_offsets[r] - hit;
       }
-      std::vector<kv::block_id> fresh;
       if (table.allocate(missing, fresh)) {
         table.commit(fresh_hashes.data(), fresh.data(), fresh.size());
         held.insert(held.end(), fresh.begin(), fresh.end());
       }
       std::reverse(previous.begin(), previous.end());
       table.release(previous.data(), previous.size());
-      previous = std::move(held);
+      previous.swap(held);
       auto const t1 = std::chrono::steady_clock::now();
       std::vector<int> base_held;
       for (std::size_t r = 0; r < batch.size(); ++r) {

@@ -192,6 +192,32 @@ struct token_digest_fn {
   }
 };
 
+// The host's single pass, one request per item: each block's token digest and its link, in
+// order (no per-block array of token positions; the tokens are read once, while in cache).
+struct fused_chain_fn {
+  // Items are whole requests: worth a thread team from a few of them on.
+  static constexpr std::int64_t host_min_parallel_items = 4;
+  block_hasher hasher;
+  std::uint32_t const* tokens;       // of the first request
+  std::int64_t const* offsets;       // request token offsets, relative to tokens after offsets[0] is subtracted
+  std::uint64_t const* block_offsets;
+  block_hash const* roots;
+  block_hash const* media;  // per block, or null
+  std::uint32_t block_size;
+  block_hash* hashes;
+  template <class Tile>
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t r) const {
+    block_hash h = roots[r];
+    std::uint32_t const* t = tokens + (offsets[r] - offsets[0]);
+    std::size_t const bytes = std::size_t{block_size} * sizeof(std::uint32_t);
+    for (std::uint64_t b = block_offsets[r]; b < block_offsets[r + 1]; ++b, t += block_size) {
+      h = hasher.link(h, hasher.digest(t, bytes), block_size, media != nullptr ? media[b] : block_hash{});
+      hashes[b] = h;
+    }
+    return 0;
+  }
+};
+
 // Pass 2, one request per item: the chain over its blocks (72-byte links, sequential by nature).
 struct chain_fn {
   block_hasher hasher;
@@ -213,13 +239,14 @@ struct chain_fn {
 }  // namespace detail
 
 /// The chained hashes of every full block of every request, on `where` (tokens in host or that
-/// backend's memory). keys[r] belongs to request r (keys may be empty: no salts, adapters or
-/// media). Throws, before any work, for a block size outside 1..max_block_size, offsets that
-/// decrease, or a keys array of the wrong length. Waits for its work.
-inline block_hashes hash_blocks(block_hasher const& hasher, token_requests const& requests,
-                                std::vector<request_keys> const& keys, std::uint32_t block_size,
-                                backend where = default_backend(), cuda::stream_ref stream = default_stream(),
-                                memory_resource* memory = nullptr) {
+/// backend's memory), written into `out` (its arrays are reused: a scheduler that keeps one
+/// block_hashes makes no allocation per step once they have grown). keys[r] belongs to request r
+/// (keys may be empty: no salts, adapters or media). Throws, before any work, for a block size
+/// outside 1..max_block_size, offsets that decrease, or a keys array of the wrong length. Waits
+/// for its work.
+inline void hash_blocks(block_hasher const& hasher, token_requests const& requests, std::vector<request_keys> const& keys,
+                        std::uint32_t block_size, block_hashes& out, backend where = default_backend(),
+                        cuda::stream_ref stream = default_stream(), memory_resource* memory = nullptr) {
   require_backend(where);
   if (block_size == 0 || block_size > max_block_size) {
     throw invalid_argument("kvcache::hash_blocks: block size " + std::to_string(block_size) + " is outside 1.." +
@@ -232,24 +259,18 @@ inline block_hashes hash_blocks(block_hasher const& hasher, token_requests const
   if (requests.count != 0 && (requests.offsets == nullptr || (requests.tokens == nullptr && requests.offsets[requests.count] > requests.offsets[0]))) {
     throw invalid_argument("kvcache::hash_blocks: null tokens or offsets");
   }
-  block_hashes out;
   out.block_offsets.assign(requests.count + 1, 0);
-  std::vector<std::int64_t> token_start;  // of every block, relative to the first request
   for (std::size_t r = 0; r < requests.count; ++r) {
     std::int64_t const begin = requests.offsets[r], end = requests.offsets[r + 1];
     if (end < begin || begin < requests.offsets[0]) {
       throw invalid_argument("kvcache::hash_blocks: offsets[" + std::to_string(r + 1) + "] = " + std::to_string(end) +
                              " is below offsets[" + std::to_string(r) + "] = " + std::to_string(begin));
     }
-    std::uint64_t const blocks = static_cast<std::uint64_t>(end - begin) / block_size;
-    for (std::uint64_t b = 0; b < blocks; ++b) {
-      token_start.push_back(begin - requests.offsets[0] + static_cast<std::int64_t>(b * block_size));
-    }
-    out.block_offsets[r + 1] = out.block_offsets[r] + blocks;
+    out.block_offsets[r + 1] = out.block_offsets[r] + static_cast<std::uint64_t>(end - begin) / block_size;
   }
-  std::size_t const total = token_start.size();
-  out.hashes.assign(total, block_hash{});
-  if (total == 0) { return out; }
+  std::size_t const total = out.block_offsets[requests.count];
+  out.hashes.resize(total);
+  if (total == 0) { return; }
   // Roots and per-block media digests on the host: small, and they read std::strings. The media
   // array exists only when some request has items (the chain reads zero otherwise).
   std::vector<block_hash> roots(requests.count);
@@ -281,6 +302,22 @@ inline block_hashes hash_blocks(block_hasher const& hasher, token_requests const
     }
   }
   std::size_t const tokens = static_cast<std::size_t>(requests.offsets[requests.count] - requests.offsets[0]);
+  // On the host, one pass per request, unless a few long requests would leave cores idle: then
+  // the token digests (the bulk of the work) go first, over every block, in parallel.
+  if (where == backend::host && (requests.count >= 4 || total < WARP_HOST_MIN_PARALLEL_ITEMS)) {
+    warp::detail::executor const ex{where, stream, memory};
+    warp::detail::for_each_item<1>(ex, requests.count,
+                                   detail::fused_chain_fn{hasher, requests.tokens + requests.offsets[0], requests.offsets,
+                                                          out.block_offsets.data(), roots.data(),
+                                                          media.empty() ? nullptr : media.data(), block_size, out.hashes.data()});
+    return;
+  }
+  std::vector<std::int64_t> token_start(total);  // of every block, relative to the first request
+  for (std::size_t r = 0; r < requests.count; ++r) {
+    for (std::uint64_t b = out.block_offsets[r]; b < out.block_offsets[r + 1]; ++b) {
+      token_start[b] = requests.offsets[r] - requests.offsets[0] + static_cast<std::int64_t>((b - out.block_offsets[r]) * block_size);
+    }
+  }
   warp::detail::input_view<std::uint32_t const*> tok{where, requests.tokens + requests.offsets[0], tokens,
                                                       "kvcache::hash_blocks tokens", stream, memory};
   warp::detail::input_view<std::int64_t const*> starts{where, token_start.data(), total, "kvcache::hash_blocks starts",
@@ -299,6 +336,15 @@ inline block_hashes hash_blocks(block_hasher const& hasher, token_requests const
                                                   block_size, hashes.get()});
   hashes.finish(stream);
   warp::detail::synchronize(where, stream);
+}
+
+/// The same, returning new arrays.
+inline block_hashes hash_blocks(block_hasher const& hasher, token_requests const& requests,
+                                std::vector<request_keys> const& keys, std::uint32_t block_size,
+                                backend where = default_backend(), cuda::stream_ref stream = default_stream(),
+                                memory_resource* memory = nullptr) {
+  block_hashes out;
+  hash_blocks(hasher, requests, keys, block_size, out, where, stream, memory);
   return out;
 }
 

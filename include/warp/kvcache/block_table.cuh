@@ -21,6 +21,7 @@
 // the head. A block that is acquired again while free leaves the list (it is no longer evictable).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -97,11 +98,11 @@ class block_table {
   [[nodiscard]] bool holds_hash(block_id b) const { return block(b, "holds_hash").cached; }
   [[nodiscard]] std::size_t cached_hashes() const { return index_.size(); }
 
-  /// The leading cached blocks of every request, stopping at its first miss. `tokens`, when the
-  /// table verifies, gives each request's tokens (the ones `hashes` were made from; host memory)
-  /// and a hash hit counts only if some block holding that hash holds these tokens. Read-only
-  /// apart from the statistics.
-  prefix_match match_prefixes(block_hashes const& hashes, token_requests const* tokens = nullptr) {
+  /// The leading cached blocks of every request, stopping at its first miss, written into `m`
+  /// (its arrays are reused). `tokens`, when the table verifies, gives each request's tokens (the
+  /// ones `hashes` were made from; host memory) and a hash hit counts only if some block holding
+  /// that hash holds these tokens. Read-only apart from the statistics.
+  void match_prefixes(block_hashes const& hashes, prefix_match& m, token_requests const* tokens = nullptr) {
     std::size_t const requests = hashes.block_offsets.empty() ? 0 : hashes.block_offsets.size() - 1;
     if (options_.verify_tokens && tokens == nullptr) {
       throw invalid_argument("kvcache::block_table::match_prefixes: the table verifies tokens, but none were given");
@@ -110,24 +111,24 @@ class block_table {
       throw invalid_argument("kvcache::block_table::match_prefixes: tokens for " + std::to_string(tokens->count) +
                              " requests, hashes for " + std::to_string(requests));
     }
-    find_heads(hashes.hashes.data(), hashes.hashes.size());
-    prefix_match m;
+    if (requests != 0 && hashes.block_offsets[requests] != hashes.hashes.size()) {
+      throw invalid_argument("kvcache::block_table::match_prefixes: block offsets end at " +
+                             std::to_string(hashes.block_offsets[requests]) + ", but there are " +
+                             std::to_string(hashes.hashes.size()) + " hashes");
+    }
+    find_leading_heads(hashes, requests);
     m.offsets.assign(requests + 1, 0);
+    m.blocks.clear();
     for (std::size_t r = 0; r < requests; ++r) {
       std::uint64_t const first = hashes.block_offsets[r], last = hashes.block_offsets[r + 1];
-      bool matching = true;
+      stats_.queried_blocks += last - first;
       for (std::uint64_t i = first; i < last; ++i) {
-        ++stats_.queried_blocks;
-        if (!matching) { continue; }
         block_id b = heads_[i];
         if (b != no_block && options_.verify_tokens) {
           std::uint32_t const* want = tokens->tokens + tokens->offsets[r] + (i - first) * options_.block_size;
           b = holder_with_tokens(b, want);
         }
-        if (b == no_block) {
-          matching = false;
-          continue;
-        }
+        if (b == no_block) { break; }
         m.blocks.push_back(b);
         ++stats_.hit_blocks;
       }
@@ -135,6 +136,12 @@ class block_table {
     }
     stats_.queried_tokens = stats_.queried_blocks * options_.block_size;
     stats_.hit_tokens = stats_.hit_blocks * options_.block_size;
+  }
+
+  /// The same, returning new arrays.
+  prefix_match match_prefixes(block_hashes const& hashes, token_requests const* tokens = nullptr) {
+    prefix_match m;
+    match_prefixes(hashes, m, tokens);
     return m;
   }
 
@@ -297,6 +304,47 @@ class block_table {
     return no_block;
   }
 
+  // heads_[i] = the first block holding hashes[i] (no_block: none), for every block up to and
+  // including each request's first miss; blocks after it may be left no_block unprobed. On the
+  // host, requests are probed in rounds of chunks that double (32, 64, ... blocks) and a request
+  // leaves after a chunk with a miss, so a long prompt with a short cached prefix costs about
+  // twice its hits in probes, not its length. On a GPU one bulk lookup of every block is cheaper
+  // than a launch per round.
+  void find_leading_heads(block_hashes const& hashes, std::size_t requests) {
+    std::size_t const n = hashes.hashes.size();
+    if (index_.where() != backend::host) {
+      find_heads(hashes.hashes.data(), n);
+      return;
+    }
+    heads_.assign(n, no_block);
+    cursor_.assign(hashes.block_offsets.begin(), hashes.block_offsets.begin() + static_cast<std::ptrdiff_t>(requests));
+    active_.clear();
+    for (std::size_t r = 0; r < requests; ++r) {
+      if (hashes.block_offsets[r + 1] > hashes.block_offsets[r]) { active_.push_back(r); }
+    }
+    for (std::uint64_t chunk = 32; !active_.empty(); chunk *= 2) {
+      keys_.clear();
+      for (std::size_t const r : active_) {
+        std::uint64_t const last = std::min(hashes.block_offsets[r + 1], cursor_[r] + chunk);
+        for (std::uint64_t i = cursor_[r]; i < last; ++i) { keys_.push_back(table_key(hashes.hashes[i])); }
+      }
+      probed_.assign(keys_.size(), no_block);
+      index_.find(keys_.begin(), keys_.end(), probed_.data());
+      std::size_t k = 0, still = 0;
+      for (std::size_t const r : active_) {
+        std::uint64_t const last = std::min(hashes.block_offsets[r + 1], cursor_[r] + chunk);
+        bool missed = false;
+        for (std::uint64_t i = cursor_[r]; i < last; ++i, ++k) {
+          heads_[i] = probed_[k];
+          missed = missed || probed_[k] == no_block;
+        }
+        cursor_[r] = last;
+        if (!missed && last < hashes.block_offsets[r + 1]) { active_[still++] = r; }
+      }
+      active_.resize(still);
+    }
+  }
+
   // keys_[i] = the table key of hashes[i], heads_[i] = its first block in the index (or no_block):
   // one bulk lookup into buffers reused from call to call.
   void find_heads(block_hash const* hashes, std::size_t n) {
@@ -376,7 +424,9 @@ class block_table {
   // Scratch reused by every call (a scheduler step makes no allocation once they have grown).
   detail::head_changes changes_;
   std::vector<block_hash> keys_, gone_;
-  std::vector<block_id> heads_;
+  std::vector<block_id> heads_, probed_;
+  std::vector<std::uint64_t> cursor_;  // per request: its next unprobed block (host lookups)
+  std::vector<std::size_t> active_;    // requests still matching (host lookups)
 };
 
 }  // namespace warp::kvcache

@@ -133,6 +133,17 @@ unsigned long long run_staged(std::int64_t first, std::int64_t last, F const& f)
 #define WARP_HOST_MIN_PARALLEL_ITEMS 2048
 #endif
 
+/// A functor whose items are large (a whole request, not one key) says from how many items on a
+/// thread team pays, as `static constexpr std::int64_t host_min_parallel_items`.
+template <class F, class = void>
+struct min_parallel_items {
+  static constexpr std::int64_t value = WARP_HOST_MIN_PARALLEL_ITEMS;
+};
+template <class F>
+struct min_parallel_items<F, std::void_t<decltype(F::host_min_parallel_items)>> {
+  static constexpr std::int64_t value = F::host_min_parallel_items;
+};
+
 /// Calls f(one_lane_tile, i) for i in [0, n) on OpenMP threads and returns the summed results.
 /// The callback may run concurrently from several threads.
 template <class F>
@@ -140,7 +151,7 @@ unsigned long long for_each_item(std::size_t n, F const& f) {
   one_lane_tile const tile{};
   unsigned long long total = 0;
   auto const count = static_cast<std::int64_t>(n);
-  bool const parallel = count >= WARP_HOST_MIN_PARALLEL_ITEMS;
+  bool const parallel = count >= min_parallel_items<F>::value;
   (void)parallel;  // read only by the OpenMP pragmas
   if constexpr (has_staged_form<F>::value) {
     // Chunks of consecutive items, each run through the staged pipeline on one thread.
@@ -161,6 +172,10 @@ unsigned long long for_each_item(std::size_t n, F const& f) {
       if (i + distance < count) { f.prefetch(static_cast<std::size_t>(i + distance)); }
       total += f(tile, static_cast<std::size_t>(i));
     }
+  } else if constexpr (min_parallel_items<F>::value < WARP_HOST_MIN_PARALLEL_ITEMS) {
+    // Large items of uneven size (requests of any length): handed out one by one.
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : total) if (parallel)
+    for (std::int64_t i = 0; i < count; ++i) { total += f(tile, static_cast<std::size_t>(i)); }
   } else {
 #pragma omp parallel for schedule(static) reduction(+ : total) if (parallel)
     for (std::int64_t i = 0; i < count; ++i) { total += f(tile, static_cast<std::size_t>(i)); }
