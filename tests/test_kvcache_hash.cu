@@ -97,10 +97,12 @@ TYPED_TEST_SUITE(KvBlockHash, both_backends, backend_names);
 
 TYPED_TEST(KvBlockHash, EveryBlockMatchesTheReferenceInBothModes) {
   std::mt19937_64 rng{11};
-  std::vector<std::vector<std::uint32_t>> prompts;
-  std::vector<kv::request_keys> keys;
+  // Two batch shapes: many requests of mixed length (the host hashes each in one pass) and two
+  // long ones (at B = 1 the host digests every block first, in parallel, then chains).
+  std::vector<std::vector<std::vector<std::uint32_t>>> shapes(2);
+  std::vector<std::vector<kv::request_keys>> shape_keys(2);
   for (int r = 0; r < 60; ++r) {
-    prompts.push_back(random_tokens(rng, rng() % 700));  // empty, partial and many blocks
+    shapes[0].push_back(random_tokens(rng, rng() % 700));  // empty, partial and many blocks
     kv::request_keys k;
     if (r % 3 == 0) { k.salt = "tenant-" + std::to_string(r % 7); }
     if (r % 4 == 1) { k.lora_id = 1 + rng() % 5; }
@@ -108,22 +110,35 @@ TYPED_TEST(KvBlockHash, EveryBlockMatchesTheReferenceInBothModes) {
       for (int m = 0; m < 3; ++m) { k.media.push_back({{rng(), rng()}, rng() % 700}); }
       k.media.push_back(k.media.front());  // the same image twice, at one place
     }
-    keys.push_back(k);
+    shape_keys[0].push_back(k);
   }
-  auto const batch = kv::token_batch::from(prompts);
+  for (int r = 0; r < 2; ++r) {
+    shapes[1].push_back(random_tokens(rng, 2600 + 7 * r));
+    kv::request_keys k;
+    k.salt = "long-" + std::to_string(r);
+    k.media.push_back({{rng(), rng()}, 1500});
+    shape_keys[1].push_back(k);
+  }
   auto const key = random_key(5);
-  for (std::uint32_t block : {1u, 16u, 64u, 512u}) {
-    for (bool keyed : {true, false}) {
-      kv::block_hasher const hasher = keyed ? kv::block_hasher::keyed(key.data(), key.size()) : kv::block_hasher::compat64(99);
-      reference const ref = keyed ? keyed_reference(key) : reference{false, {}, 99};
-      auto const got = kv::hash_blocks(hasher, batch.view(), keys, block, TypeParam::value);
-      ASSERT_EQ(got.block_offsets.size(), prompts.size() + 1);
-      for (std::size_t r = 0; r < prompts.size(); ++r) {
-        auto const want = ref.chain(prompts[r], keys[r], block);
-        ASSERT_EQ(got.block_offsets[r + 1] - got.block_offsets[r], want.size()) << "request " << r << " B " << block;
-        for (std::size_t b = 0; b < want.size(); ++b) {
-          ASSERT_EQ(got.hashes[got.block_offsets[r] + b], want[b])
-              << "request " << r << " block " << b << " B " << block << (keyed ? " keyed" : " 64-bit");
+  kv::block_hashes got;  // reused by every call, as a scheduler would
+  for (std::size_t shape = 0; shape < shapes.size(); ++shape) {
+    auto const& prompts = shapes[shape];
+    auto const& keys = shape_keys[shape];
+    auto const batch = kv::token_batch::from(prompts);
+    for (std::uint32_t block : {1u, 16u, 64u, 512u}) {
+      for (bool keyed : {true, false}) {
+        kv::block_hasher const hasher = keyed ? kv::block_hasher::keyed(key.data(), key.size()) : kv::block_hasher::compat64(99);
+        reference const ref = keyed ? keyed_reference(key) : reference{false, {}, 99};
+        kv::hash_blocks(hasher, batch.view(), keys, block, got, TypeParam::value);
+        ASSERT_EQ(got.block_offsets.size(), prompts.size() + 1);
+        ASSERT_EQ(got.hashes.size(), got.block_offsets.back());
+        for (std::size_t r = 0; r < prompts.size(); ++r) {
+          auto const want = ref.chain(prompts[r], keys[r], block);
+          ASSERT_EQ(got.block_offsets[r + 1] - got.block_offsets[r], want.size()) << "request " << r << " B " << block;
+          for (std::size_t b = 0; b < want.size(); ++b) {
+            ASSERT_EQ(got.hashes[got.block_offsets[r] + b], want[b])
+                << "shape " << shape << " request " << r << " block " << b << " B " << block << (keyed ? " keyed" : " 64-bit");
+          }
         }
       }
     }

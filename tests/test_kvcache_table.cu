@@ -187,6 +187,43 @@ kv::block_hash h(std::uint64_t i) { return {i * 0x9E3779B97F4A7C15ull + 1, i}; }
 
 kv::block_hashes one_request(std::vector<kv::block_hash> const& chain) { return {{0, chain.size()}, chain}; }
 
+// Long prompts whose cached prefix ends anywhere: before, at and after the host's probe chunks
+// (32, 64, 128 blocks), with several requests in one call; every block still counts as queried.
+template <class B>
+class KvPrefixMatch : public on_backend<B> {};
+TYPED_TEST_SUITE(KvPrefixMatch, both_backends, backend_names);
+
+TYPED_TEST(KvPrefixMatch, LongPromptsMatchExactlyUpToTheirFirstMiss) {
+  constexpr std::size_t length = 300;
+  kv::block_table t{{1024, 16, false}, TypeParam::value};
+  std::vector<kv::block_hash> chain(length);
+  for (std::size_t i = 0; i < length; ++i) { chain[i] = h(1000 + i); }
+  std::vector<kv::block_id> ids;
+  ASSERT_TRUE(t.allocate(length, ids));
+  t.commit(chain.data(), ids.data(), length);
+  std::vector<std::size_t> const cached{0, 1, 31, 32, 33, 95, 96, 97, 224, 299, 300};
+  kv::block_hashes batch;
+  batch.block_offsets.push_back(0);
+  for (std::size_t c : cached) {
+    for (std::size_t i = 0; i < length; ++i) { batch.hashes.push_back(i < c ? chain[i] : h(5000 + 1000 * c + i)); }
+    batch.block_offsets.push_back(batch.hashes.size());
+  }
+  kv::prefix_match m;
+  t.match_prefixes(batch, m);
+  ASSERT_EQ(m.offsets.size(), cached.size() + 1);
+  for (std::size_t r = 0; r < cached.size(); ++r) {
+    ASSERT_EQ(m.offsets[r + 1] - m.offsets[r], cached[r]) << "request " << r;
+    for (std::size_t i = 0; i < cached[r]; ++i) { ASSERT_EQ(m.blocks[m.offsets[r] + i], ids[i]); }
+  }
+  EXPECT_EQ(t.stats().queried_blocks, cached.size() * length);
+  std::size_t hits = 0;
+  for (std::size_t c : cached) { hits += c; }
+  EXPECT_EQ(t.stats().hit_blocks, hits);
+  // The same table queried again with the reused result: the same answer.
+  t.match_prefixes(batch, m);
+  EXPECT_EQ(m.offsets.back(), hits);
+}
+
 TEST(KvBlockTable, EvictsTheLeastRecentlyReleasedAndKeepsHashesOfFreeBlocks) {
   kv::block_table t{{4, 16, false}, warp::backend::host};
   std::vector<kv::block_id> a;
@@ -252,6 +289,55 @@ TEST(KvBlockTable, VerificationTurnsAForcedCollisionIntoAMiss) {
       EXPECT_EQ(t.stats().verification_misses, 1u);
     } else {
       EXPECT_EQ(m.blocks.size(), 1u) << "without verification a collision is a (false) hit";
+    }
+  }
+}
+
+// A collision found by search, not forced: the 64-bit hashes of 300,000 one-block prompts, cut
+// to 32 bits (a table that keeps fewer bits than it hashes, or a birthday search at 2^16 instead
+// of the 2^32 that full 64-bit hashes take), until two different blocks share one. Without
+// verification the second prompt is served the first one's KV (a false hit); with it, a miss.
+TEST(KvBlockTable, ASearchedTruncatedCollisionIsAFalseHitUnlessVerified) {
+  constexpr std::size_t prompts = 300000;
+  constexpr std::uint32_t block = 16;
+  kv::token_batch batch;
+  std::vector<std::uint32_t> tokens(block);
+  for (std::size_t i = 0; i < prompts; ++i) {
+    for (std::uint32_t j = 0; j < block; ++j) { tokens[j] = static_cast<std::uint32_t>((i * 7919 + j * 104729) % 152000); }
+    tokens[0] = static_cast<std::uint32_t>(i);  // every prompt differs
+    batch.push_back(tokens);
+  }
+  kv::block_hasher const hasher = kv::block_hasher::compat64(0x5eed);
+  auto const hashes = kv::hash_blocks(hasher, batch.view(), {}, block, warp::backend::host);
+  ASSERT_EQ(hashes.hashes.size(), prompts);
+  auto truncated = [&](std::size_t i) { return kv::block_hash{hashes.hashes[i].low & 0xffffffffull, 0}; };
+  std::unordered_map<std::uint64_t, std::size_t> seen;
+  std::size_t a = prompts, b = prompts;
+  for (std::size_t i = 0; i < prompts && a == prompts; ++i) {
+    auto const [it, fresh] = seen.emplace(truncated(i).low, i);
+    if (!fresh) {
+      a = it->second;
+      b = i;
+    }
+  }
+  ASSERT_LT(a, prompts) << "no 32-bit collision among " << prompts << " hashes (expected about 10)";
+  ASSERT_NE(hashes.hashes[a], hashes.hashes[b]) << "the full 64-bit hashes differ; only the cut ones collide";
+  kv::token_batch victim;
+  victim.push_back(std::vector<std::uint32_t>(batch.tokens.begin() + static_cast<std::ptrdiff_t>(b * block),
+                                              batch.tokens.begin() + static_cast<std::ptrdiff_t>((b + 1) * block)));
+  auto const victim_view = victim.view();
+  for (bool verify : {false, true}) {
+    kv::block_table t{{4, block, verify}, warp::backend::host};
+    std::vector<kv::block_id> ids;
+    ASSERT_TRUE(t.allocate(1, ids));
+    kv::block_hash const key_a = truncated(a);
+    t.commit(&key_a, ids.data(), 1, batch.tokens.data() + a * block);  // prompt a's KV
+    auto const m = t.match_prefixes(one_request({truncated(b)}), &victim_view);
+    if (verify) {
+      EXPECT_TRUE(m.blocks.empty()) << "verification must reject prompt " << a << "'s tokens for prompt " << b;
+      EXPECT_EQ(t.stats().verification_misses, 1u);
+    } else {
+      EXPECT_EQ(m.blocks, ids) << "without verification the colliding prompt is a (false) hit";
     }
   }
 }
