@@ -13,7 +13,9 @@
 #include <fstream>
 #include <list>
 #include <map>
+#include <random>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -222,6 +224,86 @@ TYPED_TEST(KvPrefixMatch, LongPromptsMatchExactlyUpToTheirFirstMiss) {
   // The same table queried again with the reused result: the same answer.
   t.match_prefixes(batch, m);
   EXPECT_EQ(m.offsets.back(), hits);
+}
+
+#if WARP_CUDA_ENABLED
+// A scheduler kernel: one thread per request hashes its blocks on the device (root, then next()
+// per block) and looks up its cached prefix through the ref.
+__global__ void schedule_kernel(kv::block_hasher hasher, kv::block_table_ref cache, std::uint32_t const* tokens,
+                                std::int64_t const* offsets, std::uint32_t requests, std::uint32_t block,
+                                kv::block_hash* scratch, std::uint32_t max_blocks, std::uint32_t* cached,
+                                kv::block_id* ids) {
+  std::uint32_t const r = blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= requests) { return; }
+  auto const blocks = static_cast<std::uint32_t>((offsets[r + 1] - offsets[r]) / block);
+  kv::block_hash* hashes = scratch + std::size_t{r} * max_blocks;
+  kv::block_hash h = hasher.root({}, 0);
+  for (std::uint32_t b = 0; b < blocks; ++b) { hashes[b] = h = hasher.next(h, tokens + offsets[r] + b * block, block); }
+  cached[r] = cache.match_prefix(hashes, blocks, ids + std::size_t{r} * max_blocks);
+}
+#endif
+
+// Through the ref (a host loop, or the kernel above on a GPU), hashing included: the same
+// prefixes as match_prefixes.
+TYPED_TEST(KvPrefixMatch, TheRefFindsTheSamePrefixesInAKernelOrOnTheHost) {
+  constexpr std::uint32_t block = 16;
+  auto const hasher = test_hasher();
+  std::mt19937_64 rng{77};
+  std::vector<std::uint32_t> shared(40 * block);
+  for (auto& x : shared) { x = static_cast<std::uint32_t>(rng() % 152000); }
+  std::vector<std::vector<std::uint32_t>> prompts;
+  for (std::size_t cut : {0u, 3u, 17u, 40u}) {
+    std::vector<std::uint32_t> p(shared.begin(), shared.begin() + static_cast<std::ptrdiff_t>(cut * block));
+    while (p.size() < 40 * block + 5) { p.push_back(static_cast<std::uint32_t>(rng() % 152000)); }
+    prompts.push_back(p);
+  }
+  auto const batch = kv::token_batch::from(prompts);
+  kv::block_table t{{256, block, false}, TypeParam::value};
+  {  // the shared prompt is cached
+    kv::token_batch one;
+    one.push_back(shared);
+    auto const h = kv::hash_blocks(hasher, one.view(), {}, block, TypeParam::value);
+    std::vector<kv::block_id> ids;
+    ASSERT_TRUE(t.allocate(h.hashes.size(), ids));
+    t.commit(h.hashes.data(), ids.data(), ids.size());
+  }
+  auto const h = kv::hash_blocks(hasher, batch.view(), {}, block, TypeParam::value);
+  auto const want = t.match_prefixes(h);
+  kv::block_table_ref const ref = t.ref();
+  static_assert(std::is_trivially_copyable_v<kv::block_table_ref>);
+  constexpr std::uint32_t max_blocks = 41;
+  std::vector<std::uint32_t> cached(prompts.size());
+  std::vector<kv::block_id> ids(prompts.size() * max_blocks, kv::no_block);
+  if (TypeParam::value == warp::backend::host) {
+    for (std::size_t r = 0; r < prompts.size(); ++r) {
+      auto const n = static_cast<std::uint32_t>(h.block_offsets[r + 1] - h.block_offsets[r]);
+      cached[r] = ref.match_prefix(h.hashes.data() + h.block_offsets[r], n, ids.data() + r * max_blocks);
+    }
+  } else {
+#if WARP_CUDA_ENABLED
+    cuda::stream_ref const stream = warp::default_stream();
+    warp::detail::buffer<std::uint32_t> d_tokens{warp::backend::cuda, batch.tokens.size(), stream};
+    warp::detail::buffer<std::int64_t> d_offsets{warp::backend::cuda, batch.offsets.size(), stream};
+    warp::detail::buffer<kv::block_hash> d_scratch{warp::backend::cuda, prompts.size() * max_blocks, stream};
+    warp::detail::buffer<std::uint32_t> d_cached{warp::backend::cuda, prompts.size(), stream};
+    warp::detail::buffer<kv::block_id> d_ids{warp::backend::cuda, ids.size(), stream};
+    warp::detail::copy_bytes(warp::backend::cuda, d_tokens.data(), batch.tokens.data(), batch.tokens.size() * 4, stream);
+    warp::detail::copy_bytes(warp::backend::cuda, d_offsets.data(), batch.offsets.data(), batch.offsets.size() * 8, stream);
+    warp::detail::copy_bytes(warp::backend::cuda, d_ids.data(), ids.data(), ids.size() * sizeof(kv::block_id), stream);
+    schedule_kernel<<<1, 32>>>(hasher, ref, d_tokens.data(), d_offsets.data(), static_cast<std::uint32_t>(prompts.size()),
+                               block, d_scratch.data(), max_blocks, d_cached.data(), d_ids.data());
+    ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+    warp::detail::copy_bytes(warp::backend::cuda, cached.data(), d_cached.data(), cached.size() * 4, stream);
+    warp::detail::copy_bytes(warp::backend::cuda, ids.data(), d_ids.data(), ids.size() * sizeof(kv::block_id), stream);
+    warp::detail::synchronize(warp::backend::cuda, stream);
+#endif
+  }
+  std::vector<std::uint32_t> const expected_cuts{0, 3, 17, 40};
+  for (std::size_t r = 0; r < prompts.size(); ++r) {
+    ASSERT_EQ(cached[r], want.offsets[r + 1] - want.offsets[r]) << "request " << r;
+    ASSERT_EQ(cached[r], expected_cuts[r]) << "request " << r;
+    for (std::uint32_t i = 0; i < cached[r]; ++i) { ASSERT_EQ(ids[r * max_blocks + i], want.blocks[want.offsets[r] + i]); }
+  }
 }
 
 TEST(KvBlockTable, EvictsTheLeastRecentlyReleasedAndKeepsHashesOfFreeBlocks) {

@@ -288,4 +288,61 @@ TYPED_TEST(MapBasic, WithoutErasedSentinelEverythingButEraseWorks) {
   EXPECT_GE(map.memory_bytes(), map.capacity() * (sizeof(typename TypeParam::key) + sizeof(V)));
 }
 
+// Erase empties a slot whose window already holds an empty slot, and leaves a tombstone only in a
+// full window, whose keys' walks (and those of keys that spilled past it) must go on through it.
+// Keys are picked by their home window (the table's own hasher and window count).
+TEST(MapErase, EmptiesSlotsInWindowsWithRoomAndTombstonesOnlyFullWindows) {
+  using map_type = warp::single_value_map<std::uint64_t, std::uint64_t, warp::linear_probing<4, 2>>;
+  map_type map{warp::sizing{64, 1.0}, warp::empty_key<std::uint64_t>{~0ull}, warp::empty_value<std::uint64_t>{~0ull},
+               warp::erased_key<std::uint64_t>{~0ull - 1}, warp::backend::host};
+  constexpr std::size_t window = 8;
+  std::size_t const windows = map.capacity() / window;
+  ASSERT_GE(windows, 4u);
+  auto const hasher = map.hash_function();
+  auto home = [&](std::uint64_t k) { return warp::hash::detail::reduce_to_range(hasher(k), windows); };
+  auto keys_homed_at = [&](std::size_t w, std::size_t n, std::uint64_t from) {
+    std::vector<std::uint64_t> out;
+    for (std::uint64_t k = from; out.size() < n; ++k) {
+      if (home(k) == w) { out.push_back(k); }
+    }
+    return out;
+  };
+  // Window 1 holds 8 of the 11 keys homed there; 3 spill into window 2, which also holds 1 key of its own.
+  auto const crowd = keys_homed_at(1, 11, 0);
+  auto const own = keys_homed_at(2, 1, 1u << 20);
+  std::vector<std::uint64_t> all = crowd;
+  all.push_back(own[0]);
+  ASSERT_EQ(map.insert_or_assign(all.begin(), all.end(), all.begin()), all.size());
+  auto all_found = [&](std::vector<std::uint64_t> const& present) {
+    std::vector<std::uint64_t> got(present.size());
+    map.find(present.data(), present.data() + present.size(), got.data());
+    return got == present;
+  };
+  // Window 2 has empty slots: its own key's slot becomes empty, no tombstone.
+  ASSERT_EQ(map.erase(own.begin(), own.end()), 1u);
+  EXPECT_EQ(map.tombstones(), 0u);
+  std::vector<std::uint64_t> present = crowd;
+  EXPECT_TRUE(all_found(present));
+  // Window 1 is full: erasing one of its keys leaves a tombstone, and the spilled keys (walking
+  // through window 1) are still found.
+  std::uint64_t const first = crowd[0];
+  ASSERT_EQ(map.erase(&first, &first + 1), 1u);
+  EXPECT_EQ(map.tombstones(), 1u);
+  present.erase(present.begin());
+  EXPECT_TRUE(all_found(present));
+  // A spilled key sits in window 2 (room): emptied.
+  std::uint64_t const spilled = crowd.back();
+  ASSERT_EQ(map.erase(&spilled, &spilled + 1), 1u);
+  EXPECT_EQ(map.tombstones(), 1u);
+  present.pop_back();
+  EXPECT_TRUE(all_found(present));
+  // A new key homed at window 1 takes the tombstone.
+  auto const again = keys_homed_at(1, 1, 1u << 24);
+  ASSERT_EQ(map.insert_or_assign(again.begin(), again.end(), again.begin()), 1u);
+  EXPECT_EQ(map.tombstones(), 0u);
+  present.push_back(again[0]);
+  EXPECT_TRUE(all_found(present));
+  EXPECT_EQ(map.size(), present.size());
+}
+
 }  // namespace

@@ -15,6 +15,10 @@
 
 #include <cuda/atomic>
 
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 #include <warp/core/config.cuh>
 
 // 16-byte compare-and-swap exists on the host (cmpxchg16b) and on sm_90 and newer devices.
@@ -84,11 +88,23 @@ WARP_HD WARP_FORCEINLINE T atomic_load(T const* address) noexcept {
     return bit_cast<T>(ref.load(cuda::std::memory_order_relaxed));
   } else {
     static_assert(sizeof(T) == 16, "atomic_load supports 4-, 8- and 16-byte objects");
+#if !WARP_DEVICE_COMPILATION && defined(__x86_64__) && defined(__SSE2__)
+    // One aligned 16-byte SSE load (atomic on CPUs with AVX, and at worst torn like the two
+    // halves below). Loading the halves into general registers and building the key from them
+    // went through the stack, and the 16-byte reload of two 8-byte stores stalled store
+    // forwarding on every slot read.
+    __m128i v;
+    asm volatile("movdqa %1, %0" : "=x"(v) : "m"(*reinterpret_cast<__m128i const*>(address)));
+    T out;
+    std::memcpy(&out, &v, 16);
+    return out;
+#else
     auto* words = const_cast<unsigned long long*>(reinterpret_cast<unsigned long long const*>(address));
     cuda::atomic_ref<unsigned long long, cuda::thread_scope_device> lo{words[0]};
     cuda::atomic_ref<unsigned long long, cuda::thread_scope_device> hi{words[1]};
     u128_words w{lo.load(cuda::std::memory_order_relaxed), hi.load(cuda::std::memory_order_relaxed)};
     return bit_cast<T>(w);
+#endif
   }
 }
 

@@ -126,6 +126,13 @@ class block_hasher {
     return digest(m.bytes, m.size);
   }
 
+  /// h_i from h_(i-1) and block i's `block_size` tokens (and its media digest): one step of the
+  /// chain, as a scheduler kernel computes it per block.
+  WARP_HD block_hash next(block_hash parent, std::uint32_t const* tokens, std::uint32_t block_size,
+                          block_hash media = {}) const noexcept {
+    return link(parent, digest(tokens, std::size_t{block_size} * sizeof(std::uint32_t)), block_size, media);
+  }
+
  private:
   hash_mode mode_ = hash_mode::keyed128;
   std::uint64_t seed_ = 0;
@@ -209,9 +216,8 @@ struct fused_chain_fn {
   WARP_HD std::uint32_t operator()(Tile const&, std::size_t r) const {
     block_hash h = roots[r];
     std::uint32_t const* t = tokens + (offsets[r] - offsets[0]);
-    std::size_t const bytes = std::size_t{block_size} * sizeof(std::uint32_t);
     for (std::uint64_t b = block_offsets[r]; b < block_offsets[r + 1]; ++b, t += block_size) {
-      h = hasher.link(h, hasher.digest(t, bytes), block_size, media != nullptr ? media[b] : block_hash{});
+      h = hasher.next(h, t, block_size, media != nullptr ? media[b] : block_hash{});
       hashes[b] = h;
     }
     return 0;

@@ -32,13 +32,11 @@
 #include <warp/core/error.cuh>
 #include <warp/core/sentinels.cuh>
 #include <warp/kvcache/block_hash.cuh>
+#include <warp/kvcache/block_table_ref.cuh>
 #include <warp/kvcache/detail/head_changes.cuh>
 #include <warp/single_value_map.cuh>
 
 namespace warp::kvcache {
-
-using block_id = std::uint32_t;
-inline constexpr block_id no_block = ~block_id{0};
 
 struct block_table_options {
   std::uint32_t num_blocks = 0;   // the block budget, 1 to 2^31
@@ -65,15 +63,6 @@ struct prefix_match {
   std::vector<block_id> blocks;
 };
 
-namespace detail {
-/// The index's hasher. Block hashes are outputs of a keyed hash already (uniform, and unknown to
-/// whoever cannot read the deployment key), so their words fold into a table position directly;
-/// hashing them again cost more than the rest of a lookup.
-struct block_hash_fold {
-  WARP_HD std::uint64_t operator()(block_hash const& h) const noexcept { return h.low ^ (h.high * 0x9E3779B97F4A7C15ull); }
-};
-}  // namespace detail
-
 class block_table {
   // The index holds at most one key per block; at a quarter full, the tombstones that evictions
   // leave reach the engine's rehash threshold (a quarter of the capacity) only after as many
@@ -84,8 +73,8 @@ class block_table {
  public:
   explicit block_table(block_table_options o, backend where = default_backend())
       : options_{checked(o)},
-        index_{sizing{o.num_blocks, index_load}, empty_key<block_hash>{empty_hash()}, empty_value<block_id>{no_block},
-               erased_key<block_hash>{erased_hash()}, where},
+        index_{sizing{o.num_blocks, index_load}, empty_key<block_hash>{detail::empty_hash()}, empty_value<block_id>{no_block},
+               erased_key<block_hash>{detail::erased_hash()}, where},
         blocks_(o.num_blocks) {
     for (block_id b = 0; b < o.num_blocks; ++b) { push_free(b); }
     if (o.verify_tokens) { tokens_.assign(std::size_t{o.num_blocks} * o.block_size, 0); }
@@ -97,6 +86,9 @@ class block_table {
   [[nodiscard]] std::uint32_t ref_count(block_id b) const { return block(b, "ref_count").refs; }
   [[nodiscard]] bool holds_hash(block_id b) const { return block(b, "holds_hash").cached; }
   [[nodiscard]] std::size_t cached_hashes() const { return index_.size(); }
+  /// A lookup-only view of the index for scheduler kernels (CUDA backend) or host threads; valid
+  /// until the table is destroyed, and it sees the state of the last mutating call.
+  [[nodiscard]] block_table_ref ref() const noexcept { return block_table_ref{index_.ref()}; }
 
   /// The leading cached blocks of every request, stopping at its first miss, written into `m`
   /// (its arrays are reused). `tokens`, when the table verifies, gives each request's tokens (the
@@ -227,7 +219,7 @@ class block_table {
   /// Removes the pair (hash, block). Returns false when the block does not hold that hash.
   bool remove(block_hash hash, block_id b) {
     pool_block& p = block(b, "remove");
-    if (!p.cached || p.hash != table_key(hash)) { return false; }
+    if (!p.cached || p.hash != detail::table_key(hash)) { return false; }
     changes_.reset(1);
     forget(b);
     apply();
@@ -257,18 +249,6 @@ class block_table {
     block_id prev_same = no_block, next_same = no_block;  // other blocks holding `hash`
     block_id prev_free = no_block, next_free = no_block;  // the LRU free list
   };
-
-  static block_hash empty_hash() noexcept { return {~std::uint64_t{0}, ~std::uint64_t{0}}; }
-  // The two sentinels share no half: the index confirms with a 16-byte atomic every slot read
-  // that shares a half with a sentinel (it might be torn), so sentinels that shared one made
-  // every empty slot, i.e. the end of every probe, cost a cmpxchg16b on the host.
-  static block_hash erased_hash() noexcept { return {~std::uint64_t{0} - 1, ~std::uint64_t{0} - 1}; }
-  // The two sentinel values are not available as keys: a hash equal to one (a chance of 2^-127)
-  // is stored with its low half cleared.
-  static block_hash table_key(block_hash h) noexcept {
-    if (h == empty_hash() || h == erased_hash()) { h.low = 0; }
-    return h;
-  }
 
   static block_table_options checked(block_table_options o) {
     if (o.num_blocks == 0 || o.num_blocks > (1u << 31)) {
@@ -326,7 +306,7 @@ class block_table {
       keys_.clear();
       for (std::size_t const r : active_) {
         std::uint64_t const last = std::min(hashes.block_offsets[r + 1], cursor_[r] + chunk);
-        for (std::uint64_t i = cursor_[r]; i < last; ++i) { keys_.push_back(table_key(hashes.hashes[i])); }
+        for (std::uint64_t i = cursor_[r]; i < last; ++i) { keys_.push_back(detail::table_key(hashes.hashes[i])); }
       }
       probed_.assign(keys_.size(), no_block);
       index_.find(keys_.begin(), keys_.end(), probed_.data());
@@ -350,7 +330,7 @@ class block_table {
   void find_heads(block_hash const* hashes, std::size_t n) {
     keys_.resize(n);
     heads_.assign(n, no_block);
-    for (std::size_t i = 0; i < n; ++i) { keys_[i] = table_key(hashes[i]); }
+    for (std::size_t i = 0; i < n; ++i) { keys_[i] = detail::table_key(hashes[i]); }
     if (n != 0) { index_.find(keys_.begin(), keys_.end(), heads_.data()); }
   }
 
@@ -415,7 +395,7 @@ class block_table {
   }
 
   block_table_options options_;
-  single_value_map<block_hash, block_id, linear_probing<4, 2, detail::block_hash_fold>> index_;
+  single_value_map<block_hash, block_id, detail::index_probing> index_;
   std::vector<pool_block> blocks_;
   std::vector<std::uint32_t> tokens_;  // block_size per block, when verifying
   block_id free_head_ = no_block, free_tail_ = no_block;

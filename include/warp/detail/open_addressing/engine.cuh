@@ -6,7 +6,7 @@
 // and for scalar device calls):
 //   upsert(tile, key, value, on_present)  insert; on a present key call on_present (keep, assign, apply)
 //   find(tile, key)                       value and whether it was found
-//   erase(tile, key)                      leave a tombstone (erased_key)
+//   erase(tile, key)                      empty the slot, or leave a tombstone (erased_key)
 // Every loop is bounded: the probe sequence visits each window once, and a retry only follows a
 // CAS lost to another thread's successful write, which can happen at most once per slot.
 //
@@ -14,6 +14,13 @@
 // tombstones until it meets its key or an empty slot, and only then claims the first available
 // (empty or erased) slot it saw. Concurrent inserts of one key all pick the same first available
 // slot, so a key is never stored twice. Inserts and erases must not run concurrently.
+//
+// Erasing without a tombstone: every probe walk stops at the first window holding an empty slot,
+// so no stored key's walk passes through such a window. Hence an erase whose window already holds
+// an empty slot can empty its slot too (no walk needs it filled); only an erase in a window
+// without one leaves a tombstone. Empty slots never fill during an erase phase, so concurrent
+// erases and lookups agree. At moderate load most windows hold an empty slot, so a cache-like
+// table (erases and inserts in balance) rarely accumulates tombstones or needs a rehash.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +38,18 @@
 #include <warp/detail/open_addressing/slot.cuh>
 
 namespace warp::detail {
+
+/// N objects left uninitialised until written. Keys with default member initializers (a struct
+/// whose fields default to 0) made `Key keys[N]` zero the whole array on every window of every
+/// probe, a `rep stos` that cost a fifth of a host upsert.
+template <class T, std::size_t N>
+struct uninitialized_array {
+  static_assert(std::is_trivially_copyable_v<T>, "table keys are trivially copyable");
+  union {
+    T items[N];
+  };
+  WARP_HD WARP_FORCEINLINE uninitialized_array() noexcept {}
+};
 
 /// on_present policies of upsert.
 struct keep_existing {
@@ -190,7 +209,8 @@ class probing_engine {
         int match = -1;
         int first_avail = -1;
         bool has_empty = false;
-        Key keys[per_lane];
+        uninitialized_array<Key, per_lane> lane_keys;
+        Key(&keys)[per_lane] = lane_keys.items;
         load_lane_keys(base, keys);
         // Branch-free scan: where a key sits among the lane's slots is random, so branches would mispredict.
         for (std::uint32_t j = 0; j < per_lane; ++j) {
@@ -281,14 +301,15 @@ class probing_engine {
     return walk_ready<Reads>(key, c, result);
   }
 
-  /// Replaces `key` by a tombstone. Returns true when this call erased it.
+  /// Erases `key`: its slot becomes empty when its window holds an empty slot already, else a
+  /// tombstone (see the file comment). Returns true when this call erased it.
   template <class Tile>
   WARP_HD bool erase(Tile const& tile, Key const& key) const noexcept {
     if (is_sentinel(key) || !has_erased_) { return false; }
     located const at = locate(tile, key);
     if (!at.found) { return false; }
     bool erased = false;
-    if (tile.thread_rank() == 0) { erased = erase_slot(at.index, key); }
+    if (tile.thread_rank() == 0) { erased = erase_slot(at.index, key, at.window_has_empty ? empty_key_ : erased_key_); }
     return tile.shfl(erased, 0);
   }
 
@@ -298,6 +319,7 @@ class probing_engine {
     bool found;
     std::size_t index;  // slot holding the key (when found), the same on every lane
     Value value;        // its value, for packed slots (read with the key in one load)
+    bool window_has_empty = false;  // (when found) the key's window holds an empty slot
   };
 
   // The keys of one lane's slots (slots base .. base + N - 1).
@@ -355,10 +377,11 @@ class probing_engine {
       if (match_mask != 0) {
         std::uint32_t const src = lowest_lane(match_mask);
         std::size_t const index = tile.shfl(base + static_cast<std::size_t>(s.match), src);
+        bool const window_has_empty = tile.any(s.has_empty);
         if constexpr (has_value) {
-          return {true, index, tile.shfl(s.value, src)};
+          return {true, index, tile.shfl(s.value, src), window_has_empty};
         } else {
-          return {true, index, s.value};
+          return {true, index, s.value, window_has_empty};
         }
       }
       if (tile.any(s.has_empty)) { break; }
@@ -534,17 +557,18 @@ class probing_engine {
     return current;
   }
 
-  WARP_HD bool erase_slot(std::size_t i, Key const& key) const noexcept {
+  // `key` -> `becomes` (the empty or the erased key) in slot i, with the empty value.
+  WARP_HD bool erase_slot(std::size_t i, Key const& key, Key const& becomes) const noexcept {
     slot_type* s = slots_ + i;
     if constexpr (layout::packed) {
       slot_type expected = slot_type::make(key, load_value(i));
       for (;;) {
-        if (cas_slot(s, expected, slot_type::make(erased_key_, empty_value_))) { return true; }
+        if (cas_slot(s, expected, slot_type::make(becomes, empty_value_))) { return true; }
         if (!bitwise_equal(expected.key(), key)) { return false; }  // another erase won
       }
     } else {
       Key expected = key;
-      if (!atomic_cas(s->key_ptr(), expected, erased_key_)) { return false; }
+      if (!atomic_cas(s->key_ptr(), expected, becomes)) { return false; }
       if constexpr (has_value) { atomic_store(s->value_ptr(), empty_value_); }
       return true;
     }
