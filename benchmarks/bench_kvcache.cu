@@ -4,12 +4,15 @@
 //       WARP_BENCH_KV_TOKENS tokens each, default 8192), tokens already in the backend's memory;
 //       on the host also the ratio to a straightforward single-thread chain in the same run
 //       (libxxhash over parent hash + the block's tokens copied into one buffer, per block).
-//   kv/step/host/B:<block>/requests:<n>   one scheduler step end to end (hash the batch's prompts,
+//   kv/step/<backend>/B:<block>/requests:<n>/tokens:<t>   one scheduler step end to end (hash the batch's prompts,
 //       look up their cached prefixes, acquire, allocate and commit the rest, release the previous
 //       step's blocks) on warp::kvcache::block_table: p50 and p99 over the steps, and the same for a
 //       single-thread C++ baseline with vLLM's block-pool semantics (std::unordered_map from hash to
 //       blocks, an intrusive LRU list, libxxhash per block) in the same run, as ratios. Prompts of
-//       WARP_BENCH_KV_STEP_TOKENS tokens (default 2048), half of them one of 8 shared prefixes.
+//       WARP_BENCH_KV_STEP_TOKENS tokens (default 2048) for 1 to 4096 requests and of 131,072
+//       tokens for 1 and 16, half of each one of 8 shared prefixes. On the CUDA backend the table
+//       and the hashing are on the GPU, the prompts' tokens already in device memory, and each
+//       step includes the read-back of its matches (host arrays); also 256 requests x 8k tokens.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -18,6 +21,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #define XXH_INLINE_ALL
@@ -197,8 +201,8 @@ double percentile(std::vector<double> v, double q) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
 }
 
-void bench_step(benchmark::State& state, std::uint32_t block, std::size_t requests) {
-  std::size_t const tokens = env_size("WARP_BENCH_KV_STEP_TOKENS", 2048);
+void bench_step(benchmark::State& state, warp::backend where, std::uint32_t block, std::size_t requests, std::size_t tokens) {
+  if (warp_bench::skip_without_device(state, where)) { return; }
   constexpr int steps = 30;
   std::mt19937_64 rng{9};
   std::vector<std::vector<std::uint32_t>> shared(8);
@@ -215,6 +219,15 @@ void bench_step(benchmark::State& state, std::uint32_t block, std::size_t reques
       b.push_back(t);
     }
   }
+  // On a GPU the prompts' tokens are already in device memory (as a serving engine has them).
+  cuda::stream_ref const stream = warp::default_stream();
+  std::vector<warp::detail::buffer<std::uint32_t>> resident;
+  resident.reserve(batches.size());
+  for (auto const& b : batches) {
+    resident.emplace_back(where, b.tokens.size(), stream);
+    warp::detail::copy_bytes(where, resident.back().data(), b.tokens.data(), b.tokens.size() * 4, stream);
+  }
+  warp::detail::synchronize(where, stream);
   std::uint64_t const per_step = requests * (tokens / block);
   auto const capacity = static_cast<std::uint32_t>(std::min<std::uint64_t>(3 * per_step + 64, 1u << 30));
   unsigned char key[32];
@@ -223,7 +236,7 @@ void bench_step(benchmark::State& state, std::uint32_t block, std::size_t reques
   warp::hash::xxh3_secret const secret = warp::hash::xxh3_secret_from_key(key, sizeof(key));
   std::vector<double> warp_s, base_s;
   for (auto _ : state) {
-    kv::block_table table{{capacity, block, false}, warp::backend::host};
+    kv::block_table table{{capacity, block, false}, where};
     baseline_pool base{capacity};
     // What a scheduler keeps from step to step (the table's calls reuse their arrays).
     std::vector<kv::block_id> previous, held, fresh;
@@ -236,7 +249,8 @@ void bench_step(benchmark::State& state, std::uint32_t block, std::size_t reques
     for (int s = 0; s < steps; ++s) {
       auto const& batch = batches[static_cast<std::size_t>(s)];
       auto const t0 = std::chrono::steady_clock::now();
-      kv::hash_blocks(hasher, batch.view(), {}, block, h, warp::backend::host);
+      kv::token_requests const view{resident[static_cast<std::size_t>(s)].data(), batch.offsets.data(), batch.size()};
+      kv::hash_blocks(hasher, view, {}, block, h, where);
       table.match_prefixes(h, m);
       table.acquire(m.blocks.data(), m.blocks.size());
       held.assign(m.blocks.begin(), m.blocks.end());
@@ -283,13 +297,23 @@ void bench_step(benchmark::State& state, std::uint32_t block, std::size_t reques
 }
 
 void register_all() {
-  for (std::uint32_t block : {16u, 64u, 256u, 512u}) {
-    for (std::size_t requests : {1u, 16u, 256u, 4096u}) {
-      std::string const name = "kv/step/host/B:" + std::to_string(block) + "/requests:" + std::to_string(requests);
-      benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { bench_step(s, block, requests); })
-          ->UseManualTime()
-          ->Iterations(1)
-          ->Unit(benchmark::kMillisecond);
+  std::size_t const tokens = env_size("WARP_BENCH_KV_STEP_TOKENS", 2048);
+  for (auto where : {warp::backend::host, warp::backend::cuda}) {
+    char const* const backend_name = where == warp::backend::cuda ? "cuda" : "host";
+    for (std::uint32_t block : {16u, 64u, 256u, 512u}) {
+      // Prompts of `tokens` for every batch size, 128k-token prompts for small batches, and (on a
+      // GPU) the issue's target shape, 256 requests of 8k tokens.
+      std::vector<std::pair<std::size_t, std::size_t>> shapes{{1, tokens}, {16, tokens}, {256, tokens}, {4096, tokens},
+                                                              {1, 131072}, {16, 131072}};
+      if (where == warp::backend::cuda) { shapes.emplace_back(256, 8192); }
+      for (auto const& [requests, length] : shapes) {
+        std::string const name = std::string("kv/step/") + backend_name + "/B:" + std::to_string(block) +
+                                 "/requests:" + std::to_string(requests) + "/tokens:" + std::to_string(length);
+        benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { bench_step(s, where, block, requests, length); })
+            ->UseManualTime()
+            ->Iterations(1)
+            ->Unit(benchmark::kMillisecond);
+      }
     }
   }
   for (auto where : {warp::backend::host, warp::backend::cuda}) {

@@ -81,11 +81,12 @@ if [ -n "${LSH_FILTER-lsh/[a-z]*/cuda/}" ]; then
     --benchmark_filter="${LSH_FILTER-lsh/[a-z]*/cuda/}" 2>&1 | tee -a "$OUT/bench.log" | grep -E '^(lsh|ERROR)' | cut -c1-150
   rc=${PIPESTATUS[0]}; echo "bench lsh rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
 fi
-# KV-cache block hashing on the device (KV_FILTER narrows it; "" skips it).
-if [ -n "${KV_FILTER-kv/hash/cuda/}" ] && [ -x gpu-bundle/benchmarks/bench_kvcache ]; then
+# KV-cache block hashing and scheduler steps (B = 16, incl. the target 256 x 8k) on the device
+# (KV_FILTER narrows them; "" skips them).
+if [ -n "${KV_FILTER-kv/(hash/cuda/|step/cuda/B:16/)}" ] && [ -x gpu-bundle/benchmarks/bench_kvcache ]; then
   timeout "$BENCH_LIMIT" gpu-bundle/benchmarks/bench_kvcache \
     --benchmark_out="$OUT/kvcache.json" --benchmark_out_format=json \
-    --benchmark_filter="${KV_FILTER-kv/hash/cuda/}" 2>&1 | tee -a "$OUT/bench.log" | grep -E '^(kv|ERROR)' | cut -c1-150
+    --benchmark_filter="${KV_FILTER-kv/(hash/cuda/|step/cuda/B:16/)}" 2>&1 | tee -a "$OUT/bench.log" | grep -E '^(kv|ERROR)' | cut -c1-150
   rc=${PIPESTATUS[0]}; echo "bench kvcache rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
 fi
 echo "overall status=$status"
