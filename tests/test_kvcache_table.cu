@@ -351,6 +351,21 @@ TEST(KvBlockTable, SeveralBlocksPerHashAndRemovingOnePair) {
   EXPECT_TRUE(t.remove(h(5), b[1]));
   EXPECT_TRUE(t.match_prefixes(one_request({h(5)})).blocks.empty());
   EXPECT_EQ(t.cached_hashes(), 0u);
+  // A hash held from an earlier call, committed again for two blocks in one call and for a block
+  // that held another hash: the list keeps commit order (c[0], then c[1], c[2], then c[3]).
+  std::vector<kv::block_id> c;
+  ASSERT_TRUE(t.allocate(4, c));
+  std::vector<kv::block_hash> first{h(7), h(8)};
+  t.commit(first.data(), c.data(), 2);
+  std::vector<kv::block_hash> again{h(7), h(7), h(7)};
+  std::vector<kv::block_id> later{c[1], c[2], c[3]};  // c[1] held h(8)
+  t.commit(again.data(), later.data(), 3);
+  EXPECT_TRUE(t.match_prefixes(one_request({h(8)})).blocks.empty());
+  for (kv::block_id expected : {c[0], c[1], c[2], c[3]}) {
+    EXPECT_EQ(t.match_prefixes(one_request({h(7)})).blocks, (std::vector<kv::block_id>{expected}));
+    EXPECT_TRUE(t.remove(h(7), expected));
+  }
+  EXPECT_EQ(t.cached_hashes(), 0u);
 }
 
 TEST(KvBlockTable, VerificationTurnsAForcedCollisionIntoAMiss) {
@@ -433,6 +448,13 @@ TEST(KvBlockTable, BadInputIsRejected) {
   EXPECT_NE(error_message([&] { t.acquire(&outside, 1); }).find("block 9 is outside the pool of 4"), std::string::npos);
   kv::block_id const zero = 0;
   EXPECT_NE(error_message([&] { t.release(&zero, 1); }).find("block 0 has no references"), std::string::npos);
+  std::vector<kv::block_id> two;
+  ASSERT_TRUE(t.allocate(2, two));
+  std::vector<kv::block_id> twice{two[0], two[1], two[0]};
+  std::vector<kv::block_hash> three{h(1), h(2), h(3)};
+  EXPECT_NE(error_message([&] { t.commit(three.data(), twice.data(), 3); }).find("is listed twice"), std::string::npos);
+  EXPECT_FALSE(t.holds_hash(two[0]));  // nothing changed
+  EXPECT_EQ(t.cached_hashes(), 0u);
   kv::block_table v{{4, 16, true}, warp::backend::host};
   EXPECT_NE(error_message([&] { (void)v.match_prefixes(one_request({h(1)})); }).find("verifies tokens"), std::string::npos);
 }

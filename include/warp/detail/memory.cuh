@@ -32,6 +32,17 @@
 
 namespace warp::detail {
 
+/// What an array is, for error messages: an operation and the array's role in it ("find" and
+/// ": keys"), joined only when a message is made. Bulk calls of a few keys spent more time
+/// formatting these labels up front (four string allocations) than probing.
+struct array_label {
+  char const* op = "";
+  char const* role = "";
+  array_label(char const* what) noexcept : op{what} {}  // NOLINT: a plain string is a whole label
+  array_label(char const* o, char const* r) noexcept : op{o}, role{r} {}
+  [[nodiscard]] std::string str() const { return std::string(op) + role; }
+};
+
 /// The device CUDA work of this thread goes to now (-1 on the host backend).
 inline int device_of(backend b) { return b == backend::cuda ? cuda_backend::current_device() : -1; }
 
@@ -180,20 +191,19 @@ using normalized_iterator_t = typename contiguous_pointer<It>::type;
 template <class It>
 class input_view {
  public:
-  input_view(backend b, It first, std::size_t n, char const* what, cuda::stream_ref stream,
+  input_view(backend b, It first, std::size_t n, array_label what, cuda::stream_ref stream,
              memory_resource* mr = nullptr)
       : it_{first} {
     if constexpr (std::is_pointer_v<It>) {
       using T = std::remove_cv_t<std::remove_pointer_t<It>>;
-      if (n != 0 && first == nullptr) { throw invalid_argument(std::string(what) + " is a null pointer"); }
+      if (n != 0 && first == nullptr) { throw invalid_argument(what.str() + " is a null pointer"); }
       if (n == 0) { return; }
       if (b == backend::cuda && !is_device_accessible(first)) {
         staged_ = buffer<T>{b, n, stream, mr};
         copy_bytes(b, staged_.data(), first, n * sizeof(T), stream);
         it_ = staged_.data();
       } else if (b == backend::host && is_device_only(first)) {
-        throw invalid_argument(std::string(what) +
-                               " points to device memory but the container uses the host backend");
+        throw invalid_argument(what.str() + " points to device memory but the container uses the host backend");
       }
     } else {
       (void)b;
@@ -216,17 +226,16 @@ class input_view {
 template <class T>
 class output_view {
  public:
-  output_view(backend b, T* first, std::size_t n, char const* what, cuda::stream_ref stream,
+  output_view(backend b, T* first, std::size_t n, array_label what, cuda::stream_ref stream,
               memory_resource* mr = nullptr)
       : user_{first}, ptr_{first}, n_{n} {
-    if (n != 0 && first == nullptr) { throw invalid_argument(std::string(what) + " is a null pointer"); }
+    if (n != 0 && first == nullptr) { throw invalid_argument(what.str() + " is a null pointer"); }
     if (n == 0) { return; }
     if (b == backend::cuda && !is_device_accessible(first)) {
       staged_ = buffer<T>{b, n, stream, mr};
       ptr_ = staged_.data();
     } else if (b == backend::host && is_device_only(first)) {
-      throw invalid_argument(std::string(what) +
-                             " points to device memory but the container uses the host backend");
+      throw invalid_argument(what.str() + " points to device memory but the container uses the host backend");
     }
   }
   [[nodiscard]] T* get() const noexcept { return ptr_; }

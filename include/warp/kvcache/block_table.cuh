@@ -30,6 +30,7 @@
 
 #include <warp/core/backend.cuh>
 #include <warp/core/error.cuh>
+#include <warp/core/outcome.cuh>
 #include <warp/core/sentinels.cuh>
 #include <warp/kvcache/block_hash.cuh>
 #include <warp/kvcache/block_table_ref.cuh>
@@ -173,47 +174,85 @@ class block_table {
 
   /// Records that blocks[i] holds the KV of hashes[i] (and, when the table verifies, of
   /// tokens + i * block_size). A block that held another hash forgets it; one hash may map to
-  /// several blocks (counted in stats().duplicates).
+  /// several blocks (counted in stats().duplicates), listed in commit order. A block listed twice
+  /// in one call is an error (nothing is changed).
   void commit(block_hash const* hashes, block_id const* ids, std::size_t n, std::uint32_t const* tokens = nullptr) {
     if (options_.verify_tokens && tokens == nullptr && n != 0) {
       throw invalid_argument("kvcache::block_table::commit: the table verifies tokens, but none were given");
     }
-    for (std::size_t i = 0; i < n; ++i) { (void)block(ids[i], "commit"); }  // all checked before any change
-    // The heads of every key in one bulk lookup; heads this call changes are tracked in `changes_`
-    // and written back in two bulk calls at the end.
-    find_heads(hashes, n);
-    changes_.reset(2 * n);  // each block: its old hash and its new one
+    if (++commit_epoch_ == 0) {  // the marks wrapped: clear them
+      for (pool_block& p : blocks_) { p.commit_mark = 0; }
+      commit_epoch_ = 1;
+    }
+    for (std::size_t i = 0; i < n; ++i) {  // all checked before any change
+      pool_block& p = block(ids[i], "commit");
+      if (p.commit_mark == commit_epoch_) {
+        throw invalid_argument("kvcache::block_table::commit: block " + std::to_string(ids[i]) + " is listed twice");
+      }
+      p.commit_mark = commit_epoch_;
+    }
+    // 1. Blocks that held another hash forget it (index heads written back in bulk).
+    changes_.reset(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      pool_block const& p = blocks_[ids[i]];
+      if (p.cached && p.hash != detail::table_key(hashes[i])) { forget(ids[i]); }
+    }
+    apply();
+    // 2. The first block of each hash new to this call is inserted into the index in one bulk
+    //    call; later blocks of the same hash follow it in its list (changes_ tracks each hash's
+    //    last block of this call). An insert that finds the hash present joins the existing list.
+    changes_.reset(n);
+    keys_.clear();
+    firsts_.clear();
     for (std::size_t i = 0; i < n; ++i) {
       block_id const b = ids[i];
       pool_block& p = blocks_[b];
-      block_hash const key = keys_[i];
-      if (p.cached) {
-        if (p.hash == key) { continue; }
-        forget(b);
-      }
+      block_hash const key = detail::table_key(hashes[i]);
+      if (p.cached) { continue; }  // already holds this hash (step 1 made it forget any other)
       if (options_.verify_tokens) {
         std::memcpy(&tokens_[std::size_t{b} * options_.block_size], tokens + i * options_.block_size,
                     options_.block_size * sizeof(std::uint32_t));
       }
-      block_id const* changed = changes_.find(key);
-      block_id const head = changed != nullptr ? *changed : heads_[i];
       p.hash = key;
       p.cached = true;
-      if (head == no_block) {
-        p.prev_same = p.next_same = no_block;
-        changes_.set(key, b);
-      } else {
-        // At the end of the list (commit order), so that lookups return the block that has held
-        // the hash longest; the lists are short (a hash is committed again only after a miss).
+      p.prev_same = p.next_same = no_block;
+      if (block_id const* last = changes_.find(key)) {
+        blocks_[*last].next_same = b;
+        p.prev_same = *last;
         ++stats_.duplicates;
-        block_id tail = head;
-        while (blocks_[tail].next_same != no_block) { tail = blocks_[tail].next_same; }
-        p.prev_same = tail;
-        p.next_same = no_block;
-        blocks_[tail].next_same = b;
+      } else {
+        keys_.push_back(key);
+        firsts_.push_back(b);
+      }
+      changes_.set(key, b);
+    }
+    if (keys_.empty()) { return; }
+    outcomes_.resize(keys_.size());
+    std::size_t const inserted = index_.insert(keys_.begin(), keys_.end(), firsts_.begin(), outcomes_.data());
+    if (inserted == keys_.size()) { return; }
+    // Hashes already held by earlier blocks (a commit after a miss of an evicted parent, rare):
+    // this call's run of blocks goes at the end of the existing list, so that lookups keep
+    // returning the block that has held the hash longest.
+    present_keys_.clear();
+    present_.clear();
+    for (std::size_t j = 0; j < keys_.size(); ++j) {
+      if (outcomes_[j] == insert_outcome::already_present) {
+        present_keys_.push_back(keys_[j]);
+        present_.push_back(firsts_[j]);
+      } else if (outcomes_[j] != insert_outcome::inserted) {
+        throw error(std::string("kvcache::block_table::commit: the hash index refused a hash (") + to_string(outcomes_[j]) +
+                    "); the table is inconsistent");
       }
     }
-    apply();
+    heads_.assign(present_keys_.size(), no_block);
+    index_.find(present_keys_.begin(), present_keys_.end(), heads_.data());
+    for (std::size_t j = 0; j < present_keys_.size(); ++j) {
+      block_id tail = heads_[j];
+      while (blocks_[tail].next_same != no_block) { tail = blocks_[tail].next_same; }
+      blocks_[tail].next_same = present_[j];
+      blocks_[present_[j]].prev_same = tail;
+      ++stats_.duplicates;
+    }
   }
 
   /// Removes the pair (hash, block). Returns false when the block does not hold that hash.
@@ -248,6 +287,7 @@ class block_table {
     block_hash hash{};
     block_id prev_same = no_block, next_same = no_block;  // other blocks holding `hash`
     block_id prev_free = no_block, next_free = no_block;  // the LRU free list
+    std::uint32_t commit_mark = 0;                        // the last commit call that listed it
   };
 
   static block_table_options checked(block_table_options o) {
@@ -403,8 +443,10 @@ class block_table {
   block_table_stats stats_;
   // Scratch reused by every call (a scheduler step makes no allocation once they have grown).
   detail::head_changes changes_;
-  std::vector<block_hash> keys_, gone_;
-  std::vector<block_id> heads_, probed_;
+  std::vector<block_hash> keys_, gone_, present_keys_;
+  std::vector<block_id> heads_, probed_, firsts_, present_;
+  std::vector<insert_outcome> outcomes_;
+  std::uint32_t commit_epoch_ = 0;
   std::vector<std::uint64_t> cursor_;  // per request: its next unprobed block (host lookups)
   std::vector<std::size_t> active_;    // requests still matching (host lookups)
 };

@@ -151,13 +151,27 @@ unsigned long long for_each_item(std::size_t n, F const& f) {
   one_lane_tile const tile{};
   unsigned long long total = 0;
   auto const count = static_cast<std::int64_t>(n);
-  bool const parallel = count >= min_parallel_items<F>::value;
-  (void)parallel;  // read only by the OpenMP pragmas
+  if (count < min_parallel_items<F>::value) {
+    // Not even an OpenMP region: entering one with if(false) still costs a futex system call in
+    // libgomp, which was most of a bulk call of a few keys.
+    if constexpr (has_staged_form<F>::value) {
+      return count == 0 ? 0 : run_staged(0, count, f);
+    } else if constexpr (has_prefetch<F>::value) {
+      constexpr std::int64_t distance = WARP_PREFETCH_DISTANCE;
+      for (std::int64_t i = 0; i < count; ++i) {
+        if (i + distance < count) { f.prefetch(static_cast<std::size_t>(i + distance)); }
+        total += f(tile, static_cast<std::size_t>(i));
+      }
+    } else {
+      for (std::int64_t i = 0; i < count; ++i) { total += f(tile, static_cast<std::size_t>(i)); }
+    }
+    return total;
+  }
   if constexpr (has_staged_form<F>::value) {
     // Chunks of consecutive items, each run through the staged pipeline on one thread.
     constexpr std::int64_t chunk = 4096;
     std::int64_t const chunks = (count + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static) reduction(+ : total) if (parallel)
+#pragma omp parallel for schedule(static) reduction(+ : total)
     for (std::int64_t c = 0; c < chunks; ++c) {
       total += run_staged(c * chunk, std::min(count, (c + 1) * chunk), f);
     }
@@ -167,17 +181,17 @@ unsigned long long for_each_item(std::size_t n, F const& f) {
     // (measured on the development VM: 2-2.5x on find and insert of a 4M-key table).
     // WARP_PREFETCH_DISTANCE overrides the distance.
     constexpr std::int64_t distance = WARP_PREFETCH_DISTANCE;
-#pragma omp parallel for schedule(static) reduction(+ : total) if (parallel)
+#pragma omp parallel for schedule(static) reduction(+ : total)
     for (std::int64_t i = 0; i < count; ++i) {
       if (i + distance < count) { f.prefetch(static_cast<std::size_t>(i + distance)); }
       total += f(tile, static_cast<std::size_t>(i));
     }
   } else if constexpr (min_parallel_items<F>::value < WARP_HOST_MIN_PARALLEL_ITEMS) {
     // Large items of uneven size (requests of any length): handed out one by one.
-#pragma omp parallel for schedule(dynamic, 1) reduction(+ : total) if (parallel)
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : total)
     for (std::int64_t i = 0; i < count; ++i) { total += f(tile, static_cast<std::size_t>(i)); }
   } else {
-#pragma omp parallel for schedule(static) reduction(+ : total) if (parallel)
+#pragma omp parallel for schedule(static) reduction(+ : total)
     for (std::int64_t i = 0; i < count; ++i) { total += f(tile, static_cast<std::size_t>(i)); }
   }
   return total;

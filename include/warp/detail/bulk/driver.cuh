@@ -36,9 +36,9 @@ std::size_t checked_distance(It first, It last) {
 /// A caller's input range as the backend can read it (std::vector iterators become pointers; host
 /// arrays are staged to the device on CUDA).
 template <class It>
-input_view<normalized_iterator_t<It>> make_input(executor const& ex, It first, std::size_t n, std::string const& what) {
+input_view<normalized_iterator_t<It>> make_input(executor const& ex, It first, std::size_t n, array_label what) {
   using normal = contiguous_pointer<It>;
-  return input_view<typename normal::type>{ex.where, normal::get(first, n), n, what.c_str(), ex.stream, ex.memory};
+  return input_view<typename normal::type>{ex.where, normal::get(first, n), n, what, ex.stream, ex.memory};
 }
 
 /// Where an `_async` call writes its count: the caller's std::uint64_t (host or device memory), or nowhere.
@@ -74,12 +74,12 @@ inline void write_zero_count(executor const& ex, count_sink sink) {
 /// Bulk call over one key range and an optional output array of n entries:
 ///   make(keys, out) -> per-item functor.
 template <int TileSize, class KeyIt, class Out, class Make>
-std::uint64_t run_keyed(executor const& ex, std::string const& op, KeyIt first, KeyIt last, Out* out,
+std::uint64_t run_keyed(executor const& ex, char const* op, KeyIt first, KeyIt last, Out* out,
                         bool output_required, completion mode, Make const& make, count_sink sink = {}) {
   std::size_t const n = checked_distance(first, last);
-  auto keys = make_input(ex, first, n, op + ": keys");
-  output_view<Out> output{ex.where, out, (output_required || out != nullptr) ? n : 0, (op + ": output").c_str(),
-                          ex.stream, ex.memory};
+  auto keys = make_input(ex, first, n, {op, ": keys"});
+  output_view<Out> output{ex.where, out, (output_required || out != nullptr) ? n : 0, {op, ": output"}, ex.stream,
+                          ex.memory};
   std::uint64_t const count =
       run_items<TileSize>(ex, n, mode, [&] { return make(keys.get(), out ? output.get() : nullptr); }, sink);
   output.finish(ex.stream);
@@ -90,12 +90,12 @@ std::uint64_t run_keyed(executor const& ex, std::string const& op, KeyIt first, 
 /// Bulk call over a key range, a parallel value range and an optional output array:
 ///   make(keys, values, out) -> per-item functor.
 template <int TileSize, class KeyIt, class ValueIt, class Out, class Make>
-std::uint64_t run_keyed_pairs(executor const& ex, std::string const& op, KeyIt first, KeyIt last, ValueIt values,
+std::uint64_t run_keyed_pairs(executor const& ex, char const* op, KeyIt first, KeyIt last, ValueIt values,
                               Out* out, completion mode, Make const& make, count_sink sink = {}) {
   std::size_t const n = checked_distance(first, last);
-  auto keys = make_input(ex, first, n, op + ": keys");
-  auto vals = make_input(ex, values, n, op + ": values");
-  output_view<Out> output{ex.where, out, out != nullptr ? n : 0, (op + ": outcomes").c_str(), ex.stream, ex.memory};
+  auto keys = make_input(ex, first, n, {op, ": keys"});
+  auto vals = make_input(ex, values, n, {op, ": values"});
+  output_view<Out> output{ex.where, out, out != nullptr ? n : 0, {op, ": outcomes"}, ex.stream, ex.memory};
   std::uint64_t const count = run_items<TileSize>(
       ex, n, mode, [&] { return make(keys.get(), vals.get(), out ? output.get() : nullptr); }, sink);
   output.finish(ex.stream);

@@ -254,9 +254,8 @@ class open_addressing_table {
     std::size_t const n = count_if(keep, stream);
     require_output_capacity(op, n, out_capacity);
     executor const ex = on(stream);
-    output_view<Key> keys{where_, keys_out, n, (std::string(op) + ": keys output").c_str(), stream, memory_};
-    output_view<Value> values{where_, values_out, values_out != nullptr ? n : 0,
-                              (std::string(op) + ": values output").c_str(), stream, memory_};
+    output_view<Key> keys{where_, keys_out, n, {op, ": keys output"}, stream, memory_};
+    output_view<Value> values{where_, values_out, values_out != nullptr ? n : 0, {op, ": values output"}, stream, memory_};
     buffer<unsigned long long> position{where_, 1, stream, memory_};
     fill_zero(where_, position.data(), sizeof(unsigned long long), stream);
     for_each_item<1>(ex, capacity(),
