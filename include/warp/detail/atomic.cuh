@@ -3,8 +3,8 @@
 //
 // 4- and 8-byte objects go through cuda::atomic_ref on the matching unsigned integer. 16-byte
 // compare-and-swap uses the sm_90 `atom.cas.b128` instruction on the device (CUDA 13.0's
-// cuda::atomic_ref does not compile for 16-byte types) and the GCC __atomic builtins (cmpxchg16b
-// through libatomic) on the host.
+// cuda::atomic_ref does not compile for 16-byte types) and cmpxchg16b on x86-64 hosts (the GCC
+// __atomic builtins, through libatomic, elsewhere).
 //   std::uint64_t expected = 0;
 //   bool won = warp::detail::atomic_cas(&slot, expected, std::uint64_t{42});
 #pragma once
@@ -184,6 +184,16 @@ WARP_HD WARP_FORCEINLINE bool atomic_cas(T* address, T& expected, T const& desir
     __trap();
     return false;
 #endif
+#elif defined(__x86_64__)
+    // cmpxchg16b inline: through libatomic it is a call and a dispatch per slot claimed or erased.
+    std::uint64_t lo = cmp.lo, hi = cmp.hi;
+    bool swapped;
+    asm volatile("lock cmpxchg16b %1\n\tsete %0"
+                 : "=q"(swapped), "+m"(*reinterpret_cast<u128_words*>(address)), "+a"(lo), "+d"(hi)
+                 : "b"(val.lo), "c"(val.hi)
+                 : "memory", "cc");
+    expected = bit_cast<T>(u128_words{lo, hi});
+    return swapped;
 #else
     unsigned __int128 old = bit_cast<unsigned __int128>(cmp);
     bool const swapped = __atomic_compare_exchange_n(
