@@ -34,10 +34,12 @@ struct block_hash_fold {
   WARP_HD std::uint64_t operator()(block_hash const& h) const noexcept { return h.low ^ (h.high * 0x9E3779B97F4A7C15ull); }
 };
 
-// Windows of two 32-byte slots, one cache line: the index is a quarter full, so a probe nearly
-// always ends in its first window, and a wider one only read more lines (host steps of 1 to 16
-// requests were 15-35 % slower with windows of 8 slots, 4 lines).
-using index_probing = linear_probing<2, 1, block_hash_fold>;
+// Windows of four 32-byte slots (two cache lines): the index is a quarter full, so a probe nearly
+// always ends in its first window, and windows of eight slots only read more lines (host steps of
+// 1 to 16 requests were 15-35 % slower). Two-slot windows were as fast at p50 but often had no
+// empty slot left when a key was erased, and the tombstones this left forced rehashes of the
+// whole index that set the p99 of large steps.
+using index_probing = linear_probing<2, 2, block_hash_fold>;
 
 // The index's sentinels share no half: the engine confirms with a 16-byte atomic every slot read
 // that shares a half with a sentinel (it might be torn), so sentinels that shared one made every
