@@ -306,7 +306,7 @@ class probing_engine {
   template <class Tile>
   WARP_HD bool erase(Tile const& tile, Key const& key) const noexcept {
     if (is_sentinel(key) || !has_erased_) { return false; }
-    located const at = locate(tile, key);
+    located const at = locate<slot_reads::concurrent, true>(tile, key);
     if (!at.found) { return false; }
     bool erased = false;
     if (tile.thread_rank() == 0) { erased = erase_slot(at.index, key, at.window_has_empty ? empty_key_ : erased_key_); }
@@ -365,7 +365,9 @@ class probing_engine {
   }
 
   // Walks the probe sequence until the key or an empty slot; tombstones are stepped over.
-  template <slot_reads Reads = slot_reads::concurrent, class Tile>
+  // `ForErase`: also tell whether the key's window holds an empty slot (a tile vote that lookups
+  // need not pay).
+  template <slot_reads Reads = slot_reads::concurrent, bool ForErase = false, class Tile>
   WARP_HD located locate(Tile const& tile, Key const& key) const noexcept {
     constexpr std::uint32_t per_lane = window_size / Tile::num_threads();
     std::uint32_t const lane = tile.thread_rank();
@@ -377,7 +379,8 @@ class probing_engine {
       if (match_mask != 0) {
         std::uint32_t const src = lowest_lane(match_mask);
         std::size_t const index = tile.shfl(base + static_cast<std::size_t>(s.match), src);
-        bool const window_has_empty = tile.any(s.has_empty);
+        bool window_has_empty = false;
+        if constexpr (ForErase) { window_has_empty = tile.any(s.has_empty); }
         if constexpr (has_value) {
           return {true, index, tile.shfl(s.value, src), window_has_empty};
         } else {
