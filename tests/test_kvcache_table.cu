@@ -455,6 +455,9 @@ TEST(KvBlockTable, BadInputIsRejected) {
   EXPECT_NE(error_message([&] { t.commit(three.data(), twice.data(), 3); }).find("is listed twice"), std::string::npos);
   EXPECT_FALSE(t.holds_hash(two[0]));  // nothing changed
   EXPECT_EQ(t.cached_hashes(), 0u);
+  kv::block_hashes torn{{0, 3}, {h(1), h(2)}};  // offsets promise 3 hashes, 2 are there
+  EXPECT_NE(error_message([&] { (void)t.match_prefixes(torn); }).find("block offsets end at 3, but there are 2 hashes"),
+            std::string::npos);
   kv::block_table v{{4, 16, true}, warp::backend::host};
   EXPECT_NE(error_message([&] { (void)v.match_prefixes(one_request({h(1)})); }).find("verifies tokens"), std::string::npos);
 }
