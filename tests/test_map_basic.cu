@@ -345,4 +345,35 @@ TEST(MapErase, EmptiesSlotsInWindowsWithRoomAndTombstonesOnlyFullWindows) {
   EXPECT_EQ(map.size(), present.size());
 }
 
+// Bulk erase counts what it erased, and the table learns how many tombstones each call left (the
+// two counts travel in one 64-bit sum): in a full table every erase leaves one, and the erase that
+// brings them to a quarter of the capacity rehashes the table in place.
+TEST(MapErase, CountsErasesAndRehashesWhenTombstonesReachAQuarter) {
+  using map_type = warp::single_value_map<std::uint64_t, std::uint64_t, warp::linear_probing<4, 2>>;
+  map_type map{warp::sizing{64, 1.0}, warp::empty_key<std::uint64_t>{~0ull}, warp::empty_value<std::uint64_t>{~0ull},
+               warp::erased_key<std::uint64_t>{~0ull - 1}, warp::backend::host};
+  std::size_t const capacity = map.capacity();
+  std::vector<std::uint64_t> keys(capacity);
+  for (std::size_t i = 0; i < capacity; ++i) { keys[i] = 1000 + 7 * i; }
+  ASSERT_EQ(map.insert(keys.begin(), keys.end(), keys.begin()), capacity);  // every window full
+  // One call: three present keys, two absent ones, one present key twice.
+  std::vector<std::uint64_t> const first_call{keys[0], 5, keys[1], 6, keys[2], keys[2]};
+  EXPECT_EQ(map.erase(first_call.begin(), first_call.end()), 3u);
+  EXPECT_EQ(map.tombstones(), 3u);
+  std::size_t erased = 3;
+  for (; erased + 1 < capacity / 4; ++erased) {
+    ASSERT_EQ(map.erase(&keys[erased], &keys[erased] + 1), 1u);
+    ASSERT_EQ(map.tombstones(), erased + 1);
+  }
+  // The tombstone that makes a quarter: rehashed, none left, the rest all there.
+  ASSERT_EQ(map.erase(&keys[erased], &keys[erased] + 1), 1u);
+  ++erased;
+  EXPECT_EQ(map.tombstones(), 0u);
+  EXPECT_EQ(map.size(), capacity - erased);
+  std::vector<std::uint64_t> rest(keys.begin() + static_cast<std::ptrdiff_t>(erased), keys.end());
+  std::vector<std::uint64_t> got(rest.size());
+  EXPECT_EQ(map.find(rest.data(), rest.data() + rest.size(), got.data()), rest.size());
+  EXPECT_EQ(got, rest);
+}
+
 }  // namespace

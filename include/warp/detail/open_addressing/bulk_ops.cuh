@@ -83,11 +83,18 @@ struct contains_fn : lookup_items<contains_fn<Engine, KeyIt>, Engine, KeyIt> {
   WARP_HD void settle(std::size_t i, find_result<typename Engine::value_type> const& r) const { out[i] = r.found; }
 };
 
-template <class Engine, class KeyIt>
+/// Erase. Per key 1 when erased; with CountTombstones, also erase_tombstone_unit (2^32) when the
+/// erase left a tombstone, so that the summed result holds both counts (callers keep a call below
+/// 2^32 keys).
+inline constexpr std::uint64_t erase_tombstone_unit = std::uint64_t{1} << 32;
+template <class Engine, class KeyIt, bool CountTombstones = false>
 struct erase_fn : keyed_items<Engine, KeyIt> {
   template <class Tile>
-  WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
-    return this->engine.erase(tile, this->key(i)) ? 1u : 0u;
+  WARP_HD std::uint64_t operator()(Tile const& tile, std::size_t i) const {
+    using result = typename Engine::erase_result;
+    result const r = this->engine.erase_reporting(tile, this->key(i));
+    if (r == result::absent) { return 0; }
+    return CountTombstones && r == result::tombstone ? erase_tombstone_unit + 1 : 1;
   }
 };
 

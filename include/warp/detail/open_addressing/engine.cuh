@@ -305,12 +305,22 @@ class probing_engine {
   /// tombstone (see the file comment). Returns true when this call erased it.
   template <class Tile>
   WARP_HD bool erase(Tile const& tile, Key const& key) const noexcept {
-    if (is_sentinel(key) || !has_erased_) { return false; }
+    return erase_reporting(tile, key) != erase_result::absent;
+  }
+
+  /// What an erase did: nothing (the key was absent or another erase won), emptied the key's
+  /// slot, or left a tombstone there. The owning table counts tombstones with it.
+  enum class erase_result : std::uint32_t { absent = 0, emptied = 1, tombstone = 2 };
+  template <class Tile>
+  WARP_HD erase_result erase_reporting(Tile const& tile, Key const& key) const noexcept {
+    if (is_sentinel(key) || !has_erased_) { return erase_result::absent; }
     located const at = locate<slot_reads::concurrent, true>(tile, key);
-    if (!at.found) { return false; }
-    bool erased = false;
-    if (tile.thread_rank() == 0) { erased = erase_slot(at.index, key, at.window_has_empty ? empty_key_ : erased_key_); }
-    return tile.shfl(erased, 0);
+    if (!at.found) { return erase_result::absent; }
+    std::uint32_t r = 0;
+    if (tile.thread_rank() == 0 && erase_slot(at.index, key, at.window_has_empty ? empty_key_ : erased_key_)) {
+      r = static_cast<std::uint32_t>(at.window_has_empty ? erase_result::emptied : erase_result::tombstone);
+    }
+    return static_cast<erase_result>(tile.shfl(r, 0));
   }
 
  private:

@@ -171,22 +171,38 @@ class open_addressing_table {
   template <class KeyIt>
   std::size_t erase(KeyIt first, KeyIt last, completion mode, cuda::stream_ref stream, count_sink sink = {}) {
     if (!has_erased_) { throw logic_error("erase needs a container constructed with an erased_key sentinel"); }
-    std::size_t const erased = static_cast<std::size_t>(run_keyed<tile_size>(
-        on(stream), "erase", first, last, static_cast<bool*>(nullptr), false, mode,
-        [&](auto keys, bool*) { return erase_fn<engine_type, decltype(keys)>{{engine_, keys}}; }, sink));
-    if (mode == completion::wait) {
-      // The estimate counts erases; inserts that reuse a tombstone do not lower it, so it is
-      // checked by counting. A count that finds the table below the threshold waits for another
-      // sixteenth of the capacity in erases: otherwise a table whose tombstones hover just below
-      // a quarter (erases and tombstone-reusing inserts in balance, as in a cache) was scanned
-      // whole after nearly every erase call.
-      tombstone_estimate_ += erased;
-      erased_since_count_ += erased;
-      if (tombstone_estimate_ >= capacity() / 4 && erased_since_count_ >= capacity() / 16) {
-        erased_since_count_ = 0;
-        tombstone_estimate_ = tombstones(stream);
-        if (tombstone_estimate_ >= capacity() / 4) { rehash(capacity(), merge_duplicates{}, stream); }
-      }
+    if (mode != completion::wait) {
+      return static_cast<std::size_t>(run_keyed<tile_size>(
+          on(stream), "erase", first, last, static_cast<bool*>(nullptr), false, mode,
+          [&](auto keys, bool*) { return erase_fn<engine_type, decltype(keys)>{{engine_, keys}}; }, sink));
+    }
+    // Each erase reports whether it left a tombstone (most empty their slot, see the engine), in
+    // the upper half of its 64-bit count; calls of fewer than 2^32 keys keep the halves apart.
+    constexpr std::size_t max_call = (std::size_t{1} << 32) - 1;
+    std::size_t const n = checked_distance(first, last);
+    std::size_t erased = 0, left_tombstones = 0;
+    for (std::size_t done = 0; done < n;) {
+      std::size_t const part = n - done < max_call ? n - done : max_call;
+      KeyIt const from = done == 0 ? first : first + static_cast<std::ptrdiff_t>(done);
+      KeyIt const to = part == n ? last : from + static_cast<std::ptrdiff_t>(part);
+      std::uint64_t const counts = run_keyed<tile_size>(
+          on(stream), "erase", from, to, static_cast<bool*>(nullptr), false, mode,
+          [&](auto keys, bool*) { return erase_fn<engine_type, decltype(keys), true>{{engine_, keys}}; });
+      erased += static_cast<std::size_t>(counts & (erase_tombstone_unit - 1));
+      left_tombstones += static_cast<std::size_t>(counts >> 32);
+      done += part;
+    }
+    // The estimate counts the tombstones left; inserts that reuse one do not lower it, so it is
+    // checked by counting. A count that finds the table below the threshold waits for another
+    // sixteenth of the capacity in new tombstones: otherwise a table whose tombstones hover just
+    // below a quarter (erases and tombstone-reusing inserts in balance, as in a cache) was scanned
+    // whole after nearly every erase call.
+    tombstone_estimate_ += left_tombstones;
+    tombstones_since_count_ += left_tombstones;
+    if (tombstone_estimate_ >= capacity() / 4 && tombstones_since_count_ >= capacity() / 16) {
+      tombstones_since_count_ = 0;
+      tombstone_estimate_ = tombstones(stream);
+      if (tombstone_estimate_ >= capacity() / 4) { rehash(capacity(), merge_duplicates{}, stream); }
     }
     return erased;
   }
@@ -215,7 +231,7 @@ class open_addressing_table {
     for_each_item<1>(ex, capacity(), clear_fn<engine_type>{engine_});
     fill_zero(where_, status_.data(), sizeof(std::uint32_t), stream);
     tombstone_estimate_ = 0;
-    erased_since_count_ = 0;
+    tombstones_since_count_ = 0;
   }
   void clear(cuda::stream_ref stream) {
     clear_async(stream);
@@ -301,7 +317,7 @@ class open_addressing_table {
   mutable buffer<std::uint32_t> status_{};
   engine_type engine_{};
   std::size_t tombstone_estimate_ = 0;
-  std::size_t erased_since_count_ = 0;  // erases since the last count of tombstones
+  std::size_t tombstones_since_count_ = 0;  // tombstones left since the last count of them
 };
 
 }  // namespace detail
