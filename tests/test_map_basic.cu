@@ -345,6 +345,48 @@ TEST(MapErase, EmptiesSlotsInWindowsWithRoomAndTombstonesOnlyFullWindows) {
   EXPECT_EQ(map.size(), present.size());
 }
 
+// With linear probing a full window is emptied into when the next window holds an empty slot and
+// only its own keys (no walk crosses the full one); with a key spilled into it, the erase leaves
+// a tombstone so that the spilled key stays reachable.
+TEST(MapErase, FullWindowIsEmptiedIntoWhenNoKeySpilledPastIt) {
+  using map_type = warp::single_value_map<std::uint64_t, std::uint64_t, warp::linear_probing<4, 2>>;
+  map_type map{warp::sizing{64, 1.0}, warp::empty_key<std::uint64_t>{~0ull}, warp::empty_value<std::uint64_t>{~0ull},
+               warp::erased_key<std::uint64_t>{~0ull - 1}, warp::backend::host};
+  constexpr std::size_t window = 8;
+  std::size_t const windows = map.capacity() / window;
+  ASSERT_GE(windows, 4u);
+  auto const hasher = map.hash_function();
+  auto home = [&](std::uint64_t k) { return warp::hash::detail::reduce_to_range(hasher(k), windows); };
+  auto keys_homed_at = [&](std::size_t w, std::size_t n, std::uint64_t from) {
+    std::vector<std::uint64_t> out;
+    for (std::uint64_t k = from; out.size() < n; ++k) {
+      if (home(k) == w) { out.push_back(k); }
+    }
+    return out;
+  };
+  auto found = [&](std::vector<std::uint64_t> const& keys) {
+    std::vector<std::uint64_t> got(keys.size());
+    return map.find(keys.data(), keys.data() + keys.size(), got.data()) == keys.size() && got == keys;
+  };
+  // Window 1 full of its own keys; window 2 holds one key of its own and empty slots.
+  std::vector<std::uint64_t> present = keys_homed_at(1, window, 0);
+  present.push_back(keys_homed_at(2, 1, 1u << 20)[0]);
+  ASSERT_EQ(map.insert(present.begin(), present.end(), present.begin()), present.size());
+  ASSERT_EQ(map.erase(present.begin(), present.begin() + 1), 1u);
+  EXPECT_EQ(map.tombstones(), 0u);
+  present.erase(present.begin());
+  EXPECT_TRUE(found(present));
+  // Two more keys homed at window 1: one takes the emptied slot, one spills into window 2.
+  auto const more = keys_homed_at(1, 2, 1u << 24);
+  ASSERT_EQ(map.insert(more.begin(), more.end(), more.begin()), 2u);
+  present.insert(present.end(), more.begin(), more.end());
+  ASSERT_EQ(map.erase(present.begin(), present.begin() + 1), 1u);
+  EXPECT_EQ(map.tombstones(), 1u);
+  present.erase(present.begin());
+  EXPECT_TRUE(found(present));
+  EXPECT_EQ(map.size(), present.size());
+}
+
 // Bulk erase counts what it erased, and the table learns how many tombstones each call left (the
 // two counts travel in one 64-bit sum): in a full table every erase leaves one, and the erase that
 // brings them to a quarter of the capacity rehashes the table in place.

@@ -65,6 +65,8 @@ template <int TileSize, int SlotsPerLane = 1, class Hash = void>
 struct linear_probing : detail::window_geometry<TileSize, SlotsPerLane, Hash> {
   using base = detail::window_geometry<TileSize, SlotsPerLane, Hash>;
   static constexpr char const* name = "linear";
+  /// Every key's walk goes on to the next window (the engine's erase relies on it).
+  static constexpr bool consecutive_windows = true;
 
   /// Smallest usable number of windows not below `n`.
   static std::size_t valid_num_windows(std::size_t n) { return n == 0 ? 1 : n; }
@@ -81,6 +83,7 @@ template <int TileSize, int SlotsPerLane = 1, class Hash = void>
 struct double_hashing : detail::window_geometry<TileSize, SlotsPerLane, Hash> {
   using base = detail::window_geometry<TileSize, SlotsPerLane, Hash>;
   static constexpr char const* name = "double";
+  static constexpr bool consecutive_windows = false;  // strides differ from key to key
 
   /// A prime number of windows makes every stride coprime to it, so the sequence covers the table.
   static std::size_t valid_num_windows(std::size_t n) {
