@@ -185,16 +185,25 @@ struct block_hashes {
 };
 
 namespace detail {
-// Pass 1, one block per item: the keyed digest of its tokens, read in place.
+// Pass 1: the keyed digest of each block's tokens, read in place; an item is a run of
+// `blocks_per_item` blocks (one on a GPU; on the host a few thousand tokens' worth, so that the
+// thread team shares out work that is worth it).
 struct token_digest_fn {
+  static constexpr std::int64_t host_min_parallel_items = 2;
   block_hasher hasher;
   std::uint32_t const* tokens;
   std::int64_t const* token_start;  // of each block, relative to tokens
   std::uint32_t block_size;
+  std::size_t blocks_per_item;
+  std::size_t blocks;
   block_hash* out;
   template <class Tile>
-  WARP_HD std::uint32_t operator()(Tile const&, std::size_t b) const {
-    out[b] = hasher.digest(tokens + token_start[b], std::size_t{block_size} * sizeof(std::uint32_t));
+  WARP_HD std::uint32_t operator()(Tile const&, std::size_t item) const {
+    std::size_t const first = item * blocks_per_item;
+    std::size_t const last = first + blocks_per_item < blocks ? first + blocks_per_item : blocks;
+    for (std::size_t b = first; b < last; ++b) {
+      out[b] = hasher.digest(tokens + token_start[b], std::size_t{block_size} * sizeof(std::uint32_t));
+    }
     return 0;
   }
 };
@@ -309,8 +318,11 @@ inline void hash_blocks(block_hasher const& hasher, token_requests const& reques
   }
   std::size_t const tokens = static_cast<std::size_t>(requests.offsets[requests.count] - requests.offsets[0]);
   // On the host, one pass per request, unless a few long requests would leave cores idle: then
-  // the token digests (the bulk of the work) go first, over every block, in parallel.
-  if (where == backend::host && (requests.count >= 4 || total < WARP_HOST_MIN_PARALLEL_ITEMS)) {
+  // the token digests (the bulk of the work) go first, over every block, in parallel. "Long" is
+  // counted in tokens, not blocks: 32k tokens take a thread over 10 us to digest, far more than
+  // waking a thread team, whatever the block size.
+  constexpr std::size_t min_parallel_tokens = 32768;
+  if (where == backend::host && (requests.count >= 4 || tokens < min_parallel_tokens)) {
     warp::detail::executor const ex{where, stream, memory};
     warp::detail::for_each_item<1>(ex, requests.count,
                                    detail::fused_chain_fn{hasher, requests.tokens + requests.offsets[0], requests.offsets,
@@ -336,7 +348,10 @@ inline void hash_blocks(block_hasher const& hasher, token_requests const& reques
                                                          "kvcache::hash_blocks media", stream, memory};
   warp::detail::output_view<block_hash> hashes{where, out.hashes.data(), total, "kvcache::hash_blocks hashes", stream, memory};
   warp::detail::executor const ex{where, stream, memory};
-  warp::detail::for_each_item<1>(ex, total, detail::token_digest_fn{hasher, tok.get(), starts.get(), block_size, hashes.get()});
+  std::size_t const blocks_per_item = where == backend::host ? std::max<std::size_t>(1, 4096 / block_size) : 1;
+  warp::detail::for_each_item<1>(ex, (total + blocks_per_item - 1) / blocks_per_item,
+                                 detail::token_digest_fn{hasher, tok.get(), starts.get(), block_size, blocks_per_item,
+                                                         total, hashes.get()});
   warp::detail::for_each_item<1>(ex, requests.count,
                                  detail::chain_fn{hasher, boff.get(), root_view.get(), media.empty() ? nullptr : media_view.get(),
                                                   block_size, hashes.get()});

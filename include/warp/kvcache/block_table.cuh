@@ -65,10 +65,10 @@ struct prefix_match {
 };
 
 class block_table {
-  // The index holds at most one key per block; a quarter full, nearly every window keeps an
-  // empty slot, so probes end in their first window and erases empty their slot instead of
-  // leaving a tombstone. It costs 4 slots (128 bytes) per block, against the megabytes of KV data
-  // a block stands for.
+  // The index holds at most one key per block; a quarter full, most windows keep an empty slot,
+  // so probes end in their first window and erases empty their slot instead of leaving a
+  // tombstone. It costs 4 slots (128 bytes) per block, against the megabytes of KV data a block
+  // stands for.
   static constexpr double index_load = 0.25;
 
  public:

@@ -34,12 +34,13 @@ struct block_hash_fold {
   WARP_HD std::uint64_t operator()(block_hash const& h) const noexcept { return h.low ^ (h.high * 0x9E3779B97F4A7C15ull); }
 };
 
-// Windows of four 32-byte slots (two cache lines): the index is a quarter full, so a probe nearly
-// always ends in its first window, and windows of eight slots only read more lines (host steps of
-// 1 to 16 requests were 15-35 % slower). Two-slot windows were as fast at p50 but often had no
-// empty slot left when a key was erased, and the tombstones this left forced rehashes of the
-// whole index that set the p99 of large steps.
-using index_probing = linear_probing<2, 2, block_hash_fold>;
+// Windows of two 32-byte slots, one cache line: the index is a quarter full, so a probe nearly
+// always ends in its first window, and wider windows only read more lines (4 slots: 5-40 % slower
+// steps of 16 to 256 requests; 8 slots: 15-35 % slower steps of 1 to 16). Two-slot windows are
+// often full when a key is erased; the tombstones this left used to force rehashes of the whole
+// index that set the p99 of large steps, until the engine learned to empty a full window's slot
+// when no walk crosses the window (the next one has an empty slot and only its own keys).
+using index_probing = linear_probing<2, 1, block_hash_fold>;
 
 // The index's sentinels share no half: the engine confirms with a 16-byte atomic every slot read
 // that shares a half with a sentinel (it might be torn), so sentinels that shared one made every
