@@ -345,11 +345,12 @@ TEST(MapErase, EmptiesSlotsInWindowsWithRoomAndTombstonesOnlyFullWindows) {
   EXPECT_EQ(map.size(), present.size());
 }
 
-// With linear probing a full window is emptied into when the next window holds an empty slot and
-// only its own keys (no walk crosses the full one); with a key spilled into it, the erase leaves
-// a tombstone so that the spilled key stays reachable.
+// With linear probing that reads the next window on erase, a full window is emptied into when the
+// next window holds an empty slot and only its own keys (no walk crosses the full one); with a key
+// spilled into it, the erase leaves a tombstone so that the spilled key stays reachable. Without
+// the option, the first erase leaves a tombstone too.
 TEST(MapErase, FullWindowIsEmptiedIntoWhenNoKeySpilledPastIt) {
-  using map_type = warp::single_value_map<std::uint64_t, std::uint64_t, warp::linear_probing<4, 2>>;
+  using map_type = warp::single_value_map<std::uint64_t, std::uint64_t, warp::linear_probing<4, 2, void, true>>;
   map_type map{warp::sizing{64, 1.0}, warp::empty_key<std::uint64_t>{~0ull}, warp::empty_value<std::uint64_t>{~0ull},
                warp::erased_key<std::uint64_t>{~0ull - 1}, warp::backend::host};
   constexpr std::size_t window = 8;
@@ -374,6 +375,15 @@ TEST(MapErase, FullWindowIsEmptiedIntoWhenNoKeySpilledPastIt) {
   ASSERT_EQ(map.insert(present.begin(), present.end(), present.begin()), present.size());
   ASSERT_EQ(map.erase(present.begin(), present.begin() + 1), 1u);
   EXPECT_EQ(map.tombstones(), 0u);
+  {
+    using plain_type = warp::single_value_map<std::uint64_t, std::uint64_t, warp::linear_probing<4, 2>>;
+    plain_type plain{warp::sizing{64, 1.0}, warp::empty_key<std::uint64_t>{~0ull}, warp::empty_value<std::uint64_t>{~0ull},
+                     warp::erased_key<std::uint64_t>{~0ull - 1}, warp::backend::host};
+    ASSERT_EQ(plain.capacity(), map.capacity());  // the same hasher and windows: the same layout
+    ASSERT_EQ(plain.insert(present.begin(), present.end(), present.begin()), present.size());
+    ASSERT_EQ(plain.erase(present.begin(), present.begin() + 1), 1u);
+    EXPECT_EQ(plain.tombstones(), 1u);
+  }
   present.erase(present.begin());
   EXPECT_TRUE(found(present));
   // Two more keys homed at window 1: one takes the emptied slot, one spills into window 2.

@@ -18,7 +18,14 @@ class MapDifferential : public ::testing::Test {
  protected:
   void SetUp() override { WARP_SKIP_UNLESS_AVAILABLE(C::backend); }
 };
-TYPED_TEST_SUITE(MapDifferential, all_map_configs, config_names);
+// The type matrix, and linear probing whose erases read the next window (one-slot windows, where
+// every erase is in a full window, and the KV-cache index's shape).
+#define WARP_NEXT_WINDOW_CONFIGS(B)                                                                       \
+  map_config<std::uint32_t, std::uint32_t, warp::linear_probing<1, 1, void, true>, B>,                    \
+      map_config<key128, std::uint32_t, warp::linear_probing<2, 1, void, true>, B>
+using differential_configs = ::testing::Types<WARP_MAP_CONFIGS(host_backend), WARP_NEXT_WINDOW_CONFIGS(host_backend),
+                                              WARP_MAP_CONFIGS(cuda_backend), WARP_NEXT_WINDOW_CONFIGS(cuda_backend)>;
+TYPED_TEST_SUITE(MapDifferential, differential_configs, config_names);
 
 TYPED_TEST(MapDifferential, RandomOperationSequencesMatchStdUnorderedMap) {
   using K = typename TypeParam::key;

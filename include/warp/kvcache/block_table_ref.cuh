@@ -38,9 +38,9 @@ struct block_hash_fold {
 // always ends in its first window, and wider windows only read more lines (4 slots: 5-40 % slower
 // steps of 16 to 256 requests; 8 slots: 15-35 % slower steps of 1 to 16). Two-slot windows are
 // often full when a key is erased; the tombstones this left used to force rehashes of the whole
-// index that set the p99 of large steps, until the engine learned to empty a full window's slot
-// when no walk crosses the window (the next one has an empty slot and only its own keys).
-using index_probing = linear_probing<2, 1, block_hash_fold>;
+// index that set the p99 of large steps; so an erase in a full window reads the next window and
+// empties its slot when no walk crosses it (the next one has an empty slot and only its own keys).
+using index_probing = linear_probing<2, 1, block_hash_fold, true>;
 
 // The index's sentinels share no half: the engine confirms with a 16-byte atomic every slot read
 // that shares a half with a sentinel (it might be torn), so sentinels that shared one made every

@@ -17,11 +17,11 @@
 //
 // Erasing without a tombstone: every probe walk stops at the first window holding an empty slot,
 // so no stored key's walk passes through such a window. Hence an erase whose window already holds
-// an empty slot can empty its slot too (no walk needs it filled). With linear probing, a full
-// window w can also be emptied into when window w + 1 holds an empty slot and only keys homed at
-// w + 1: a key homed at or before w and stored beyond w + 1 would have found w + 1 without an
-// empty slot (every window its walk passed is full), so no walk crosses w. Only the other erases
-// leave a tombstone. Empty slots never fill during an erase phase, so concurrent erases and
+// an empty slot can empty its slot too (no walk needs it filled). With linear probing that asks
+// for it (erase_reads_next_window), a full window w is also emptied into when window w + 1 holds
+// an empty slot and only keys homed at w + 1: a key homed at or before w and stored beyond w + 1
+// would have found w + 1 without an empty slot (every window its walk passed is full), so no
+// walk crosses w. Only the other erases leave a tombstone. Empty slots never fill during an erase phase, so concurrent erases and
 // lookups agree. At moderate load most windows hold an empty slot, so a cache-like table (erases
 // and inserts in balance) rarely accumulates tombstones or needs a rehash.
 #pragma once
@@ -320,7 +320,7 @@ class probing_engine {
     located const at = locate<slot_reads::concurrent, true>(tile, key);
     if (!at.found) { return erase_result::absent; }
     bool empties = at.window_has_empty;
-    if constexpr (Probing::consecutive_windows) {
+    if constexpr (detail::erase_reads_next_window_of<Probing>::value) {
       if (!empties) { empties = no_walk_crosses(tile, at.index / window_size); }
     }
     std::uint32_t r = 0;
@@ -410,24 +410,27 @@ class probing_engine {
   }
 
   // Linear probing: whether window w + 1 holds an empty slot and no key homed before it, so that
-  // no stored key's walk passes through the full window w (see the file comment).
+  // no stored key's walk passes through the full window w (see the file comment). Costs a read
+  // of window w + 1, usually another cache line.
   template <class Tile>
   WARP_HD bool no_walk_crosses(Tile const& tile, std::size_t w) const noexcept {
     constexpr std::uint32_t per_lane = window_size / Tile::num_threads();
     std::size_t const next = w + 1 == num_windows_ ? 0 : w + 1;
     if (next == w) { return false; }
     std::size_t const base = next * window_size + tile.thread_rank() * per_lane;
+    uninitialized_array<Key, per_lane> lane_keys;
+    Key(&keys)[per_lane] = lane_keys.items;
+    load_lane_keys(base, keys);
     bool has_empty = false;
+    for (std::uint32_t j = 0; j < per_lane; ++j) {
+      has_empty |= bitwise_equal(keys[j], empty_key_);
+    }
+    if (!tile.any(has_empty)) { return false; }  // the usual case at high load: no keys hashed
     bool spilled = false;
     for (std::uint32_t j = 0; j < per_lane; ++j) {
-      Key const k = load_key(base + j);
-      if (bitwise_equal(k, empty_key_)) {
-        has_empty = true;
-      } else if (!(has_erased_ && bitwise_equal(k, erased_key_))) {
-        spilled |= Probing::begin(hash_, k, num_windows_).window != next;
-      }
+      if (!is_sentinel(keys[j])) { spilled |= Probing::begin(hash_, keys[j], num_windows_).window != next; }
     }
-    return tile.any(has_empty) && !tile.any(spilled);
+    return !tile.any(spilled);
   }
 
   // A located key as find() returns it.
