@@ -288,28 +288,34 @@ TYPED_TEST(MapBasic, WithoutErasedSentinelEverythingButEraseWorks) {
   EXPECT_GE(map.memory_bytes(), map.capacity() * (sizeof(typename TypeParam::key) + sizeof(V)));
 }
 
+// A 64-slot u64 table of 8-slot windows, and keys picked by their home window (the table's own
+// hasher and window count), for the erase tests.
+template <class Probing>
+warp::single_value_map<std::uint64_t, std::uint64_t, Probing> small_erase_map() {
+  return {warp::sizing{64, 1.0}, warp::empty_key<std::uint64_t>{~0ull}, warp::empty_value<std::uint64_t>{~0ull},
+          warp::erased_key<std::uint64_t>{~0ull - 1}, warp::backend::host};
+}
+constexpr std::size_t erase_map_window = 8;
+template <class Map>
+std::vector<std::uint64_t> keys_homed_at(Map const& map, std::size_t w, std::size_t n, std::uint64_t from) {
+  std::size_t const windows = map.capacity() / erase_map_window;
+  auto const hasher = map.hash_function();
+  std::vector<std::uint64_t> out;
+  for (std::uint64_t k = from; out.size() < n; ++k) {
+    if (warp::hash::detail::reduce_to_range(hasher(k), windows) == w) { out.push_back(k); }
+  }
+  return out;
+}
+
 // Erase empties a slot whose window already holds an empty slot, and leaves a tombstone only in a
 // full window, whose keys' walks (and those of keys that spilled past it) must go on through it.
 // Keys are picked by their home window (the table's own hasher and window count).
 TEST(MapErase, EmptiesSlotsInWindowsWithRoomAndTombstonesOnlyFullWindows) {
-  using map_type = warp::single_value_map<std::uint64_t, std::uint64_t, warp::linear_probing<4, 2>>;
-  map_type map{warp::sizing{64, 1.0}, warp::empty_key<std::uint64_t>{~0ull}, warp::empty_value<std::uint64_t>{~0ull},
-               warp::erased_key<std::uint64_t>{~0ull - 1}, warp::backend::host};
-  constexpr std::size_t window = 8;
-  std::size_t const windows = map.capacity() / window;
-  ASSERT_GE(windows, 4u);
-  auto const hasher = map.hash_function();
-  auto home = [&](std::uint64_t k) { return warp::hash::detail::reduce_to_range(hasher(k), windows); };
-  auto keys_homed_at = [&](std::size_t w, std::size_t n, std::uint64_t from) {
-    std::vector<std::uint64_t> out;
-    for (std::uint64_t k = from; out.size() < n; ++k) {
-      if (home(k) == w) { out.push_back(k); }
-    }
-    return out;
-  };
+  auto map = small_erase_map<warp::linear_probing<4, 2>>();
+  ASSERT_GE(map.capacity() / erase_map_window, 4u);
   // Window 1 holds 8 of the 11 keys homed there; 3 spill into window 2, which also holds 1 key of its own.
-  auto const crowd = keys_homed_at(1, 11, 0);
-  auto const own = keys_homed_at(2, 1, 1u << 20);
+  auto const crowd = keys_homed_at(map, 1, 11, 0);
+  auto const own = keys_homed_at(map, 2, 1, 1u << 20);
   std::vector<std::uint64_t> all = crowd;
   all.push_back(own[0]);
   ASSERT_EQ(map.insert_or_assign(all.begin(), all.end(), all.begin()), all.size());
@@ -337,7 +343,7 @@ TEST(MapErase, EmptiesSlotsInWindowsWithRoomAndTombstonesOnlyFullWindows) {
   present.pop_back();
   EXPECT_TRUE(all_found(present));
   // A new key homed at window 1 takes the tombstone.
-  auto const again = keys_homed_at(1, 1, 1u << 24);
+  auto const again = keys_homed_at(map, 1, 1, 1u << 24);
   ASSERT_EQ(map.insert_or_assign(again.begin(), again.end(), again.begin()), 1u);
   EXPECT_EQ(map.tombstones(), 0u);
   present.push_back(again[0]);
@@ -350,35 +356,20 @@ TEST(MapErase, EmptiesSlotsInWindowsWithRoomAndTombstonesOnlyFullWindows) {
 // spilled into it, the erase leaves a tombstone so that the spilled key stays reachable. Without
 // the option, the first erase leaves a tombstone too.
 TEST(MapErase, FullWindowIsEmptiedIntoWhenNoKeySpilledPastIt) {
-  using map_type = warp::single_value_map<std::uint64_t, std::uint64_t, warp::linear_probing<4, 2, void, true>>;
-  map_type map{warp::sizing{64, 1.0}, warp::empty_key<std::uint64_t>{~0ull}, warp::empty_value<std::uint64_t>{~0ull},
-               warp::erased_key<std::uint64_t>{~0ull - 1}, warp::backend::host};
-  constexpr std::size_t window = 8;
-  std::size_t const windows = map.capacity() / window;
-  ASSERT_GE(windows, 4u);
-  auto const hasher = map.hash_function();
-  auto home = [&](std::uint64_t k) { return warp::hash::detail::reduce_to_range(hasher(k), windows); };
-  auto keys_homed_at = [&](std::size_t w, std::size_t n, std::uint64_t from) {
-    std::vector<std::uint64_t> out;
-    for (std::uint64_t k = from; out.size() < n; ++k) {
-      if (home(k) == w) { out.push_back(k); }
-    }
-    return out;
-  };
+  auto map = small_erase_map<warp::linear_probing<4, 2, void, true>>();
+  ASSERT_GE(map.capacity() / erase_map_window, 4u);
   auto found = [&](std::vector<std::uint64_t> const& keys) {
     std::vector<std::uint64_t> got(keys.size());
     return map.find(keys.data(), keys.data() + keys.size(), got.data()) == keys.size() && got == keys;
   };
   // Window 1 full of its own keys; window 2 holds one key of its own and empty slots.
-  std::vector<std::uint64_t> present = keys_homed_at(1, window, 0);
-  present.push_back(keys_homed_at(2, 1, 1u << 20)[0]);
+  std::vector<std::uint64_t> present = keys_homed_at(map, 1, erase_map_window, 0);
+  present.push_back(keys_homed_at(map, 2, 1, 1u << 20)[0]);
   ASSERT_EQ(map.insert(present.begin(), present.end(), present.begin()), present.size());
   ASSERT_EQ(map.erase(present.begin(), present.begin() + 1), 1u);
   EXPECT_EQ(map.tombstones(), 0u);
   {
-    using plain_type = warp::single_value_map<std::uint64_t, std::uint64_t, warp::linear_probing<4, 2>>;
-    plain_type plain{warp::sizing{64, 1.0}, warp::empty_key<std::uint64_t>{~0ull}, warp::empty_value<std::uint64_t>{~0ull},
-                     warp::erased_key<std::uint64_t>{~0ull - 1}, warp::backend::host};
+    auto plain = small_erase_map<warp::linear_probing<4, 2>>();
     ASSERT_EQ(plain.capacity(), map.capacity());  // the same hasher and windows: the same layout
     ASSERT_EQ(plain.insert(present.begin(), present.end(), present.begin()), present.size());
     ASSERT_EQ(plain.erase(present.begin(), present.begin() + 1), 1u);
@@ -387,7 +378,7 @@ TEST(MapErase, FullWindowIsEmptiedIntoWhenNoKeySpilledPastIt) {
   present.erase(present.begin());
   EXPECT_TRUE(found(present));
   // Two more keys homed at window 1: one takes the emptied slot, one spills into window 2.
-  auto const more = keys_homed_at(1, 2, 1u << 24);
+  auto const more = keys_homed_at(map, 1, 2, 1u << 24);
   ASSERT_EQ(map.insert(more.begin(), more.end(), more.begin()), 2u);
   present.insert(present.end(), more.begin(), more.end());
   ASSERT_EQ(map.erase(present.begin(), present.begin() + 1), 1u);
@@ -401,9 +392,7 @@ TEST(MapErase, FullWindowIsEmptiedIntoWhenNoKeySpilledPastIt) {
 // two counts travel in one 64-bit sum): in a full table every erase leaves one, and the erase that
 // brings them to a quarter of the capacity rehashes the table in place.
 TEST(MapErase, CountsErasesAndRehashesWhenTombstonesReachAQuarter) {
-  using map_type = warp::single_value_map<std::uint64_t, std::uint64_t, warp::linear_probing<4, 2>>;
-  map_type map{warp::sizing{64, 1.0}, warp::empty_key<std::uint64_t>{~0ull}, warp::empty_value<std::uint64_t>{~0ull},
-               warp::erased_key<std::uint64_t>{~0ull - 1}, warp::backend::host};
+  auto map = small_erase_map<warp::linear_probing<4, 2>>();
   std::size_t const capacity = map.capacity();
   std::vector<std::uint64_t> keys(capacity);
   for (std::size_t i = 0; i < capacity; ++i) { keys[i] = 1000 + 7 * i; }
