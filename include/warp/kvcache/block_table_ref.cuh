@@ -34,7 +34,7 @@ struct block_hash_fold {
   WARP_HD std::uint64_t operator()(block_hash const& h) const noexcept { return h.low ^ (h.high * 0x9E3779B97F4A7C15ull); }
 };
 
-// Windows of two 32-byte slots, one cache line: the index is a quarter full, so a probe nearly
+// Windows of two 32-byte slots, one cache line: the index is an eighth full, so a probe nearly
 // always ends in its first window, and wider windows only read more lines (4 slots: 5-40 % slower
 // steps of 16 to 256 requests; 8 slots: 15-35 % slower steps of 1 to 16). Two-slot windows are
 // often full when a key is erased; the tombstones this left used to force rehashes of the whole
