@@ -162,7 +162,7 @@ class block_table {
       ++stats_.refused_allocations;
       return false;
     }
-    changes_.reset(n);
+    begin_forgetting(n);
     for (std::size_t i = 0; i < n; ++i) {
       block_id const b = free_head_;
       unlink_free(b);
@@ -198,7 +198,7 @@ class block_table {
       p.commit_mark = commit_epoch_;
     }
     // 1. Blocks that held another hash forget it (index heads written back in bulk).
-    changes_.reset(n);
+    begin_forgetting(n);
     for (std::size_t i = 0; i < n; ++i) {
       pool_block const& p = blocks_[ids[i]];
       if (p.cached && p.hash != detail::table_key(hashes[i])) { forget(ids[i]); }
@@ -265,7 +265,7 @@ class block_table {
   bool remove(block_hash hash, block_id b) {
     pool_block& p = block(b, "remove");
     if (!p.cached || p.hash != detail::table_key(hash)) { return false; }
-    changes_.reset(1);
+    begin_forgetting(1);
     forget(b);
     apply();
     return true;
@@ -403,10 +403,23 @@ class block_table {
     if (n != 0) { index_.find(keys_.begin(), keys_.end(), heads_.data()); }
   }
 
+  void begin_forgetting(std::size_t n) {
+    changes_.reset(n);
+    gone_.clear();
+  }
+
   // Drops block b's hash: out of the list of blocks sharing it; when b was the list's head, the
-  // next block (if any) becomes the head, recorded in `changes_`.
+  // next block (if any) becomes the head, recorded in `changes_`. The hash of a block that held
+  // it alone (nearly every eviction) goes straight to `gone_`: no block can take it up again
+  // before apply(), which erases `gone_` after writing the recorded heads back (a hash whose head
+  // moved to a block forgotten later in the same call is recorded, then erased).
   void forget(block_id b) {
     pool_block& p = blocks_[b];
+    if (p.prev_same == no_block && p.next_same == no_block) {
+      gone_.push_back(p.hash);
+      p.cached = false;
+      return;
+    }
     if (p.prev_same != no_block) {
       blocks_[p.prev_same].next_same = p.next_same;
       if (p.next_same != no_block) { blocks_[p.next_same].prev_same = p.prev_same; }
@@ -418,9 +431,9 @@ class block_table {
     p.prev_same = p.next_same = no_block;
   }
 
-  // Writes the recorded heads back: erases for keys that went, one insert_or_assign for the rest.
+  // Writes the recorded heads back: one insert_or_assign for the moved heads, then erases for the
+  // keys that went.
   void apply() {
-    gone_.clear();
     keys_.clear();
     heads_.clear();
     for (detail::head_changes::entry const& e : changes_.entries()) {
@@ -431,8 +444,8 @@ class block_table {
         heads_.push_back(e.head);
       }
     }
-    if (!gone_.empty()) { index_.erase(gone_.begin(), gone_.end()); }
     if (!keys_.empty()) { index_.insert_or_assign(keys_.begin(), keys_.end(), heads_.begin()); }
+    if (!gone_.empty()) { index_.erase(gone_.begin(), gone_.end()); }
   }
 
   void push_free(block_id b) {
