@@ -368,6 +368,29 @@ TEST(KvBlockTable, SeveralBlocksPerHashAndRemovingOnePair) {
   EXPECT_EQ(t.cached_hashes(), 0u);
 }
 
+// A commit large enough for the host's threads: each shared hash is listed at the end of the
+// first half and at the start of the second, so the thread of the second half usually stores
+// the later block first. Lookups must still answer with the block listed first.
+TEST(KvBlockTable, ALargeCommitKeepsCallOrderWhateverBlockTheIndexStoredFirst) {
+  constexpr std::uint32_t n = 6000, half = n / 2, shared = 500;
+  kv::block_table t{{n, 16, false}, warp::backend::host};
+  std::vector<kv::block_id> b;
+  ASSERT_TRUE(t.allocate(n, b));
+  std::vector<kv::block_hash> hashes(n);
+  for (std::uint32_t i = 0; i < n; ++i) { hashes[i] = h(100000 + i); }
+  for (std::uint32_t k = 0; k < shared; ++k) { hashes[half + k] = hashes[half - 1 - k]; }
+  t.commit(hashes.data(), b.data(), n);
+  EXPECT_EQ(t.stats().duplicates, shared);
+  EXPECT_EQ(t.cached_hashes(), std::size_t{n - shared});
+  for (std::uint32_t k = 0; k < shared; ++k) {
+    kv::block_hash const x = hashes[half - 1 - k];
+    ASSERT_EQ(t.match_prefixes(one_request({x})).blocks, (std::vector<kv::block_id>{b[half - 1 - k]})) << "hash " << k;
+    EXPECT_TRUE(t.remove(x, b[half - 1 - k]));
+    ASSERT_EQ(t.match_prefixes(one_request({x})).blocks, (std::vector<kv::block_id>{b[half + k]})) << "hash " << k;
+  }
+  EXPECT_EQ(t.match_prefixes(one_request({hashes[0]})).blocks, (std::vector<kv::block_id>{b[0]}));
+}
+
 TEST(KvBlockTable, VerificationTurnsAForcedCollisionIntoAMiss) {
   // Two different token blocks committed under one hash, as a 64-bit collision would do.
   std::vector<std::uint32_t> mine(16, 7), theirs(16, 9);

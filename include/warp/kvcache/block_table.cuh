@@ -204,61 +204,30 @@ class block_table {
       if (p.cached && p.hash != detail::table_key(hashes[i])) { forget(ids[i]); }
     }
     apply();
-    // 2. The first block of each hash new to this call is inserted into the index in one bulk
-    //    call; later blocks of the same hash follow it in its list (changes_ tracks each hash's
-    //    last block of this call). An insert that finds the hash present joins the existing list.
-    changes_.reset(n);
+    // 2. Every block new to its hash goes into the index in one bulk insert. A hash that was
+    //    present already, or that this call lists more than once, comes back already_present
+    //    for all of its blocks but at most one (which one is the backend's choice); only those
+    //    hashes are settled afterwards, so a call without them costs no more than its insert.
     keys_.clear();
     firsts_.clear();
     for (std::size_t i = 0; i < n; ++i) {
       block_id const b = ids[i];
       pool_block& p = blocks_[b];
-      block_hash const key = detail::table_key(hashes[i]);
       if (p.cached) { continue; }  // already holds this hash (step 1 made it forget any other)
       if (options_.verify_tokens) {
         std::memcpy(&tokens_[std::size_t{b} * options_.block_size], tokens + i * options_.block_size,
                     options_.block_size * sizeof(std::uint32_t));
       }
-      p.hash = key;
+      p.hash = detail::table_key(hashes[i]);
       p.cached = true;
       p.prev_same = p.next_same = no_block;
-      if (block_id const* last = changes_.find(key)) {
-        blocks_[*last].next_same = b;
-        p.prev_same = *last;
-        ++stats_.duplicates;
-      } else {
-        keys_.push_back(key);
-        firsts_.push_back(b);
-      }
-      changes_.set(key, b);
+      keys_.push_back(p.hash);
+      firsts_.push_back(b);
     }
     if (keys_.empty()) { return; }
     outcomes_.resize(keys_.size());
     std::size_t const inserted = index_.insert(keys_.begin(), keys_.end(), firsts_.begin(), outcomes_.data());
-    if (inserted == keys_.size()) { return; }
-    // Hashes already held by earlier blocks (a commit after a miss of an evicted parent, rare):
-    // this call's run of blocks goes at the end of the existing list, so that lookups keep
-    // returning the block that has held the hash longest.
-    present_keys_.clear();
-    present_.clear();
-    for (std::size_t j = 0; j < keys_.size(); ++j) {
-      if (outcomes_[j] == insert_outcome::already_present) {
-        present_keys_.push_back(keys_[j]);
-        present_.push_back(firsts_[j]);
-      } else if (outcomes_[j] != insert_outcome::inserted) {
-        throw error(std::string("kvcache::block_table::commit: the hash index refused a hash (") + to_string(outcomes_[j]) +
-                    "); the table is inconsistent");
-      }
-    }
-    heads_.assign(present_keys_.size(), no_block);
-    index_.find(present_keys_.begin(), present_keys_.end(), heads_.data());
-    for (std::size_t j = 0; j < present_keys_.size(); ++j) {
-      block_id tail = heads_[j];
-      while (blocks_[tail].next_same != no_block) { tail = blocks_[tail].next_same; }
-      blocks_[tail].next_same = present_[j];
-      blocks_[present_[j]].prev_same = tail;
-      ++stats_.duplicates;
-    }
+    if (inserted != keys_.size()) { link_shared_hashes(); }
   }
 
   /// Removes the pair (hash, block). Returns false when the block does not hold that hash.
@@ -328,6 +297,60 @@ class block_table {
       ++stats_.verification_misses;
     }
     return no_block;
+  }
+
+  // After commit's insert: the hashes that came back already_present (keys_[j] for block
+  // firsts_[j], in call order). Each one's blocks of this call join its list in call order: after
+  // the blocks that held it before the call, or, for a hash new to the index, behind the first of
+  // them, which becomes the head (the insert may have stored another one of them).
+  void link_shared_hashes() {
+    constexpr block_id unsettled = no_block - 1;  // block ids stay below 2^31
+    changes_.reset(keys_.size());
+    present_keys_.clear();
+    for (std::size_t j = 0; j < keys_.size(); ++j) {
+      if (outcomes_[j] == insert_outcome::already_present) {
+        if (changes_.find(keys_[j]) == nullptr) {
+          changes_.set(keys_[j], unsettled);
+          present_keys_.push_back(keys_[j]);
+        }
+      } else if (outcomes_[j] != insert_outcome::inserted) {
+        throw error(std::string("kvcache::block_table::commit: the hash index refused a hash (") + to_string(outcomes_[j]) +
+                    "); the table is inconsistent");
+      }
+    }
+    // A hash one of this call's blocks was inserted with starts its list afresh (no_block: the
+    // next block of it in call order becomes the head); any other was held before the call, and
+    // this call's blocks follow the tail of its list.
+    for (std::size_t j = 0; j < keys_.size(); ++j) {
+      if (outcomes_[j] == insert_outcome::inserted && changes_.find(keys_[j]) != nullptr) { changes_.set(keys_[j], no_block); }
+    }
+    heads_.assign(present_keys_.size(), no_block);
+    index_.find(present_keys_.begin(), present_keys_.end(), heads_.data());
+    for (std::size_t q = 0; q < present_keys_.size(); ++q) {
+      if (*changes_.find(present_keys_[q]) != unsettled) { continue; }
+      block_id tail = heads_[q];
+      while (blocks_[tail].next_same != no_block) { tail = blocks_[tail].next_same; }
+      changes_.set(present_keys_[q], tail);
+    }
+    present_keys_.clear();  // now: hashes whose head moves to the first of this call's blocks
+    present_.clear();
+    for (std::size_t j = 0; j < keys_.size(); ++j) {
+      std::uint32_t const* last = changes_.find(keys_[j]);
+      if (last == nullptr) { continue; }
+      block_id const b = firsts_[j];
+      if (*last == no_block) {
+        if (outcomes_[j] != insert_outcome::inserted) {
+          present_keys_.push_back(keys_[j]);
+          present_.push_back(b);
+        }
+      } else {
+        blocks_[*last].next_same = b;
+        blocks_[b].prev_same = *last;
+        ++stats_.duplicates;
+      }
+      changes_.set(keys_[j], b);
+    }
+    if (!present_keys_.empty()) { index_.insert_or_assign(present_keys_.begin(), present_keys_.end(), present_.begin()); }
   }
 
   // heads_[i] = the first block holding hashes[i] (no_block: none), for every block up to and
