@@ -32,6 +32,7 @@
 #include <warp/core/error.cuh>
 #include <warp/core/outcome.cuh>
 #include <warp/core/sentinels.cuh>
+#include <warp/detail/backend/host.cuh>
 #include <warp/kvcache/block_hash.cuh>
 #include <warp/kvcache/block_table_ref.cuh>
 #include <warp/kvcache/detail/head_changes.cuh>
@@ -73,9 +74,9 @@ class block_table {
   // request of 128 blocks: 10 us of index work per step, against 5 at an eighth). It costs 8
   // slots (256 bytes) per block, against the megabytes of KV data a block stands for.
   static constexpr double index_load = 0.125;
-  // Host lookups of fewer first-chunk hashes than this walk on the calling thread (the bulk
-  // calls' own threshold for entering OpenMP).
-  static constexpr std::uint64_t host_walk_max_keys = 2048;
+  // Host lookups of fewer first-chunk hashes than this walk on the calling thread: below it a
+  // bulk call would not enter OpenMP either.
+  static constexpr std::uint64_t host_walk_max_keys = WARP_HOST_MIN_PARALLEL_ITEMS;
 
  public:
   explicit block_table(block_table_options o, backend where = default_backend())
@@ -378,19 +379,16 @@ class block_table {
       first_round += std::min(first_chunk, hashes.block_offsets[r + 1] - hashes.block_offsets[r]);
     }
     bool const walk_first = first_round < host_walk_max_keys;
-    auto const index = index_.ref();
+    block_table_ref const walker = ref();
     for (std::size_t r = 0; r < requests; ++r) {
       std::uint64_t const first = hashes.block_offsets[r], last = hashes.block_offsets[r + 1];
       if (last == first) { continue; }
       if (walk_first) {
-        std::uint64_t const end = std::min(last, first + first_chunk);
-        std::uint64_t i = first;
-        for (; i < end; ++i) {
-          heads_[i] = index.find(detail::table_key(hashes.hashes[i]));
-          if (heads_[i] == no_block) { break; }
-        }
-        cursor_[r] = end;
-        if (i < end || end == last) { continue; }  // settled: a miss, or every block hit
+        auto const len = static_cast<std::uint32_t>(std::min(last - first, first_chunk));
+        // heads_ holds no_block already, so the first miss (if any) stays recorded as one.
+        std::uint32_t const hits = walker.match_prefix(hashes.hashes.data() + first, len, heads_.data() + first);
+        cursor_[r] = first + len;
+        if (hits < len || cursor_[r] == last) { continue; }  // settled: a miss, or every block hit
       }
       active_.push_back(r);
     }
