@@ -4,6 +4,7 @@
 #include "map_configs.hpp"
 
 #include <atomic>
+#include <random>
 #include <type_traits>
 #include <thread>
 #include <unordered_set>
@@ -119,6 +120,32 @@ TEST(MapRefHost, ApplyFromManyThreadsSumsExactly) {
   EXPECT_TRUE(ref.erase(5));
   EXPECT_FALSE(ref.contains(5));
   EXPECT_FALSE(ref.erase(5));
+}
+
+// erase_reporting says what each erase did: counting its `tombstone` results gives the map's exact
+// tombstone count (what a caller erasing through refs needs to decide on a rehash), through a
+// table filled to 0.9 so that many windows are full and many erases must leave one.
+TEST(MapRefHost, EraseReportingCountsEveryTombstoneItLeaves) {
+  auto map = make_map(4096, warp::backend::host);
+  auto ref = map.mutable_ref();
+  std::size_t const n = map.capacity() * 9 / 10;
+  std::mt19937_64 rng{5};
+  std::vector<std::uint64_t> keys(n);
+  for (auto& k : keys) {
+    k = rng() >> 2;
+    ASSERT_EQ(ref.insert(k, k + 1), warp::insert_outcome::inserted);
+  }
+  std::size_t tombstones = 0, emptied = 0;
+  for (std::size_t i = 0; i < n; i += 2) {
+    warp::erase_outcome const o = ref.erase_reporting(keys[i]);
+    ASSERT_NE(o, warp::erase_outcome::absent) << i;
+    (o == warp::erase_outcome::tombstone ? tombstones : emptied) += 1;
+  }
+  EXPECT_EQ(ref.erase_reporting(keys[0]), warp::erase_outcome::absent);
+  EXPECT_GT(tombstones, 0u);
+  EXPECT_GT(emptied, 0u);
+  EXPECT_EQ(map.tombstones(), tombstones);
+  for (std::size_t i = 0; i < n; ++i) { ASSERT_EQ(ref.contains(keys[i]), i % 2 == 1) << i; }
 }
 
 // A user-chosen hash functor (32-bit XXH32 with a seed) travels through the probing scheme and the

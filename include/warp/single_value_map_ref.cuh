@@ -76,6 +76,10 @@ class single_value_map_mutable_ref : public single_value_map_ref<Key, Value, Pro
   }
   /// Replaces k by a tombstone; true when this call erased it. Not concurrently with inserts.
   WARP_HD bool erase(Key const& k) const noexcept { return erase(one_lane_tile{}, k); }
+  /// The same, saying whether it emptied the slot or left a tombstone: a caller that erases
+  /// through refs counts the tombstones and calls the map's rehash() when they reach a quarter of
+  /// its capacity, as its bulk erase does (the map does not see these erases).
+  WARP_HD erase_outcome erase_reporting(Key const& k) const noexcept { return erase_reporting(one_lane_tile{}, k); }
 
   // Tile forms: every lane of `tile` passes the same key and value.
   template <class Tile>
@@ -92,6 +96,10 @@ class single_value_map_mutable_ref : public single_value_map_ref<Key, Value, Pro
   }
   template <class Tile>
   WARP_HD bool erase(Tile const& tile, Key const& k) const noexcept { return this->engine_.erase(tile, k); }
+  template <class Tile>
+  WARP_HD erase_outcome erase_reporting(Tile const& tile, Key const& k) const noexcept {
+    return this->engine_.erase_reporting(tile, k);
+  }
 };
 
 }  // namespace warp

@@ -34,6 +34,25 @@ inline char const* to_string(insert_outcome o) {
   return "unknown";
 }
 
+/// What one erase did. Most erases empty their key's slot; one whose window has no empty slot
+/// (and that a probe walk may cross) leaves a tombstone, which lookups of absent keys step over
+/// until a rehash. Bulk erases count the tombstones they leave and rehash in time; a caller that
+/// erases through a mutable ref and wants the same counts `tombstone` results (erase_reporting).
+enum class erase_outcome : std::uint32_t {
+  absent = 0,     ///< the key was not there (or another erase took it first)
+  emptied = 1,    ///< erased; its slot is empty again
+  tombstone = 2,  ///< erased; its slot holds the erased_key sentinel
+};
+
+inline char const* to_string(erase_outcome o) {
+  switch (o) {
+    case erase_outcome::absent: return "absent";
+    case erase_outcome::emptied: return "emptied";
+    case erase_outcome::tombstone: return "tombstone";
+  }
+  return "unknown";
+}
+
 /// Sticky error bits of a table.
 struct table_status {
   static constexpr std::uint32_t no_room_bit = 1u << 0;

@@ -77,6 +77,11 @@ class block_table {
   // Host lookups of fewer first-chunk hashes than this walk on the calling thread: below it a
   // bulk call would not enter OpenMP either.
   static constexpr std::uint64_t host_walk_max_keys = WARP_HOST_MIN_PARALLEL_ITEMS;
+  // Host inserts and erases of fewer keys than this go through the index's mutable ref one key at
+  // a time: a bulk call's fixed cost (its array views and staged loop, about 30 ns on the
+  // development VM) was more than two or three keys' work, and a step of one short request at
+  // B = 512 made two such calls for four blocks.
+  static constexpr std::size_t host_scalar_max_keys = 16;
 
  public:
   explicit block_table(block_table_options o, backend where = default_backend())
@@ -227,7 +232,16 @@ class block_table {
     }
     if (keys_.empty()) { return; }
     outcomes_.resize(keys_.size());
-    std::size_t const inserted = index_.insert(keys_.begin(), keys_.end(), firsts_.begin(), outcomes_.data());
+    std::size_t inserted = 0;
+    if (scalar(keys_.size())) {
+      auto const index = index_.mutable_ref();
+      for (std::size_t j = 0; j < keys_.size(); ++j) {
+        outcomes_[j] = index.insert(keys_[j], firsts_[j]);
+        inserted += outcomes_[j] == insert_outcome::inserted ? 1 : 0;
+      }
+    } else {
+      inserted = index_.insert(keys_.begin(), keys_.end(), firsts_.begin(), outcomes_.data());
+    }
     if (inserted != keys_.size()) { link_shared_hashes(); }
   }
 
@@ -465,8 +479,43 @@ class block_table {
         heads_.push_back(e.head);
       }
     }
-    if (!keys_.empty()) { index_.insert_or_assign(keys_.begin(), keys_.end(), heads_.begin()); }
-    if (!gone_.empty()) { index_.erase(gone_.begin(), gone_.end()); }
+    if (!keys_.empty()) {
+      if (scalar(keys_.size())) {
+        auto const index = index_.mutable_ref();
+        for (std::size_t j = 0; j < keys_.size(); ++j) { require_stored(index.insert_or_assign(keys_[j], heads_[j])); }
+      } else {
+        index_.insert_or_assign(keys_.begin(), keys_.end(), heads_.begin());
+      }
+    }
+    if (gone_.empty()) { return; }
+    if (!scalar(gone_.size())) {
+      index_.erase(gone_.begin(), gone_.end());
+      return;
+    }
+    auto const index = index_.mutable_ref();
+    for (block_hash const& k : gone_) {
+      if (index.erase_reporting(k) == erase_outcome::tombstone) { ++tombstones_left_; }
+    }
+    // The index's bulk erase does not see these, so the table keeps its rule: when the
+    // tombstones left (an estimate: inserts reuse some) reach a quarter of the capacity, count
+    // them, rehash if they are that many, and count again only a sixteenth of the capacity later.
+    if (tombstones_left_ >= index_.capacity() / 4 && tombstones_left_ - tombstones_counted_ >= index_.capacity() / 16) {
+      tombstones_left_ = tombstones_counted_ = index_.tombstones();
+      if (tombstones_left_ >= index_.capacity() / 4) {
+        index_.rehash();
+        tombstones_left_ = tombstones_counted_ = 0;
+      }
+    }
+  }
+
+  [[nodiscard]] bool scalar(std::size_t keys) const noexcept {
+    return index_.where() == backend::host && keys < host_scalar_max_keys;
+  }
+  static void require_stored(insert_outcome o) {
+    if (o != insert_outcome::inserted && o != insert_outcome::already_present) {
+      throw error(std::string("kvcache::block_table: the hash index refused a hash (") + to_string(o) +
+                  "); the table is inconsistent");
+    }
   }
 
   void push_free(block_id b) {
@@ -510,6 +559,9 @@ class block_table {
   std::vector<block_id> heads_, probed_, firsts_, present_;
   std::vector<insert_outcome> outcomes_;
   std::uint32_t commit_epoch_ = 0;
+  // Tombstones the table's own erases left in the index (an upper estimate), and the exact count
+  // when it was last taken.
+  std::size_t tombstones_left_ = 0, tombstones_counted_ = 0;
   std::vector<std::uint64_t> cursor_;  // per request: its next unprobed block (host lookups)
   std::vector<std::size_t> active_;    // requests still matching (host lookups)
 };

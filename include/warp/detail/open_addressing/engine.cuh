@@ -313,7 +313,7 @@ class probing_engine {
 
   /// What an erase did: nothing (the key was absent or another erase won), emptied the key's
   /// slot, or left a tombstone there. The owning table counts tombstones with it.
-  enum class erase_result : std::uint32_t { absent = 0, emptied = 1, tombstone = 2 };
+  using erase_result = erase_outcome;
   template <class Tile>
   WARP_HD erase_result erase_reporting(Tile const& tile, Key const& key) const noexcept {
     if (is_sentinel(key) || !has_erased_) { return erase_result::absent; }
