@@ -76,8 +76,12 @@ TEST(MapRefHost, ConcurrentFindSeesAbsentOrACompleteValue) {
   auto ref = map.mutable_ref();
   std::atomic<bool> done{false};
   std::atomic<std::size_t> torn{0}, seen{0};
+  // The reader makes at least one pass after the writers finish: on two cores it may not be
+  // scheduled before they are done (seen was then 0, a spurious failure).
   std::thread reader([&] {
-    while (!done.load()) {
+    bool last = false;
+    do {
+      last = done.load();
       for (std::uint64_t k = 0; k < 2000; ++k) {
         std::uint64_t const v = ref.find(k);
         if (v == ~0ull) { continue; }
@@ -86,7 +90,7 @@ TEST(MapRefHost, ConcurrentFindSeesAbsentOrACompleteValue) {
         std::uint64_t const x = v ^ k;
         if ((x >> 32) != (x & 0xffffffffull)) { ++torn; }
       }
-    }
+    } while (!last);
   });
   std::vector<std::thread> writers;
   for (int t = 0; t < 4; ++t) {
