@@ -306,8 +306,33 @@ TYPED_TEST(KvPrefixMatch, TheRefFindsTheSamePrefixesInAKernelOrOnTheHost) {
   }
 }
 
-TEST(KvBlockTable, EvictsTheLeastRecentlyReleasedAndKeepsHashesOfFreeBlocks) {
-  kv::block_table t{{4, 16, false}, warp::backend::host};
+// The pool's semantics, on each pool: the host pool, the resident pool run as host loops (the
+// CUDA backend's code), and the resident pool on a GPU when there is one.
+struct pool_case {
+  warp::backend where;
+  bool resident;
+};
+
+class KvPool : public ::testing::TestWithParam<pool_case> {
+ protected:
+  void SetUp() override {
+    if (GetParam().where == warp::backend::cuda && !warp::cuda_available()) { GTEST_SKIP() << "no CUDA device"; }
+  }
+  [[nodiscard]] kv::block_table make(std::uint32_t blocks, std::uint32_t block_size, bool verify) const {
+    return kv::block_table{{blocks, block_size, verify, GetParam().resident}, GetParam().where};
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Pools, KvPool,
+                         ::testing::Values(pool_case{warp::backend::host, false}, pool_case{warp::backend::host, true},
+                                           pool_case{warp::backend::cuda, true}),
+                         [](::testing::TestParamInfo<pool_case> const& i) {
+                           return i.param.where == warp::backend::cuda ? std::string("cuda")
+                                                                       : (i.param.resident ? "host_resident" : "host_pool");
+                         });
+
+TEST_P(KvPool, EvictsTheLeastRecentlyReleasedAndKeepsHashesOfFreeBlocks) {
+  kv::block_table t = make(4, 16, false);
   std::vector<kv::block_id> a;
   ASSERT_TRUE(t.allocate(4, a));
   EXPECT_EQ(a, (std::vector<kv::block_id>{0, 1, 2, 3}));
@@ -334,8 +359,8 @@ TEST(KvBlockTable, EvictsTheLeastRecentlyReleasedAndKeepsHashesOfFreeBlocks) {
   EXPECT_EQ(t.ref_count(3), 1u);
 }
 
-TEST(KvBlockTable, SeveralBlocksPerHashAndRemovingOnePair) {
-  kv::block_table t{{8, 16, false}, warp::backend::host};
+TEST_P(KvPool, SeveralBlocksPerHashAndRemovingOnePair) {
+  kv::block_table t = make(8, 16, false);
   std::vector<kv::block_id> b;
   ASSERT_TRUE(t.allocate(3, b));
   std::vector<kv::block_hash> same{h(5), h(5), h(5)};
@@ -371,9 +396,9 @@ TEST(KvBlockTable, SeveralBlocksPerHashAndRemovingOnePair) {
 // A commit large enough for the host's threads: each shared hash is listed at the end of the
 // first half and at the start of the second, so the thread of the second half usually stores
 // the later block first. Lookups must still answer with the block listed first.
-TEST(KvBlockTable, ALargeCommitKeepsCallOrderWhateverBlockTheIndexStoredFirst) {
+TEST_P(KvPool, ALargeCommitKeepsCallOrderWhateverBlockTheIndexStoredFirst) {
   constexpr std::uint32_t n = 6000, half = n / 2, shared = 500;
-  kv::block_table t{{n, 16, false}, warp::backend::host};
+  kv::block_table t = make(n, 16, false);
   std::vector<kv::block_id> b;
   ASSERT_TRUE(t.allocate(n, b));
   std::vector<kv::block_hash> hashes(n);
@@ -391,11 +416,11 @@ TEST(KvBlockTable, ALargeCommitKeepsCallOrderWhateverBlockTheIndexStoredFirst) {
   EXPECT_EQ(t.match_prefixes(one_request({hashes[0]})).blocks, (std::vector<kv::block_id>{b[0]}));
 }
 
-TEST(KvBlockTable, VerificationTurnsAForcedCollisionIntoAMiss) {
+TEST_P(KvPool, VerificationTurnsAForcedCollisionIntoAMiss) {
   // Two different token blocks committed under one hash, as a 64-bit collision would do.
   std::vector<std::uint32_t> mine(16, 7), theirs(16, 9);
   for (bool verify : {false, true}) {
-    kv::block_table t{{4, 16, verify}, warp::backend::host};
+    kv::block_table t = make(4, 16, verify);
     std::vector<kv::block_id> b;
     ASSERT_TRUE(t.allocate(1, b));
     kv::block_hash const colliding = h(42);
@@ -417,7 +442,7 @@ TEST(KvBlockTable, VerificationTurnsAForcedCollisionIntoAMiss) {
 // to 32 bits (a table that keeps fewer bits than it hashes, or a birthday search at 2^16 instead
 // of the 2^32 that full 64-bit hashes take), until two different blocks share one. Without
 // verification the second prompt is served the first one's KV (a false hit); with it, a miss.
-TEST(KvBlockTable, ASearchedTruncatedCollisionIsAFalseHitUnlessVerified) {
+TEST_P(KvPool, ASearchedTruncatedCollisionIsAFalseHitUnlessVerified) {
   constexpr std::size_t prompts = 300000;
   constexpr std::uint32_t block = 16;
   kv::token_batch batch;
@@ -447,7 +472,7 @@ TEST(KvBlockTable, ASearchedTruncatedCollisionIsAFalseHitUnlessVerified) {
                                               batch.tokens.begin() + static_cast<std::ptrdiff_t>((b + 1) * block)));
   auto const victim_view = victim.view();
   for (bool verify : {false, true}) {
-    kv::block_table t{{4, block, verify}, warp::backend::host};
+    kv::block_table t = make(4, block, verify);
     std::vector<kv::block_id> ids;
     ASSERT_TRUE(t.allocate(1, ids));
     kv::block_hash const key_a = truncated(a);
@@ -462,15 +487,23 @@ TEST(KvBlockTable, ASearchedTruncatedCollisionIsAFalseHitUnlessVerified) {
   }
 }
 
-TEST(KvBlockTable, BadInputIsRejected) {
-  EXPECT_NE(error_message([] { kv::block_table t{{0, 16, false}, warp::backend::host}; }).find("num_blocks 0"), std::string::npos);
-  EXPECT_NE(error_message([] { kv::block_table t{{4, 513, false}, warp::backend::host}; }).find("block size 513"),
+TEST_P(KvPool, BadInputIsRejected) {
+  EXPECT_NE(error_message([&] { kv::block_table t = make(0, 16, false); }).find("num_blocks 0"), std::string::npos);
+  EXPECT_NE(error_message([&] { kv::block_table t = make(4, 513, false); }).find("block size 513"),
             std::string::npos);
-  kv::block_table t{{4, 16, false}, warp::backend::host};
+  kv::block_table t = make(4, 16, false);
   kv::block_id const outside = 9;
   EXPECT_NE(error_message([&] { t.acquire(&outside, 1); }).find("block 9 is outside the pool of 4"), std::string::npos);
   kv::block_id const zero = 0;
   EXPECT_NE(error_message([&] { t.release(&zero, 1); }).find("block 0 has no references"), std::string::npos);
+  // A block listed more often than it has references (the host pool used to wrap its count).
+  std::vector<kv::block_id> one;
+  ASSERT_TRUE(t.allocate(1, one));
+  std::vector<kv::block_id> thrice{one[0], one[0], one[0]};
+  EXPECT_NE(error_message([&] { t.release(thrice.data(), 3); }).find("has no references"), std::string::npos);
+  EXPECT_EQ(t.ref_count(one[0]), 1u);  // nothing changed
+  t.release(one.data(), 1);
+  EXPECT_EQ(t.ref_count(one[0]), 0u);
   std::vector<kv::block_id> two;
   ASSERT_TRUE(t.allocate(2, two));
   std::vector<kv::block_id> twice{two[0], two[1], two[0]};
@@ -481,8 +514,144 @@ TEST(KvBlockTable, BadInputIsRejected) {
   kv::block_hashes torn{{0, 3}, {h(1), h(2)}};  // offsets promise 3 hashes, 2 are there
   EXPECT_NE(error_message([&] { (void)t.match_prefixes(torn); }).find("block offsets end at 3, but there are 2 hashes"),
             std::string::npos);
-  kv::block_table v{{4, 16, true}, warp::backend::host};
+  kv::block_table v = make(4, 16, true);
   EXPECT_NE(error_message([&] { (void)v.match_prefixes(one_request({h(1)})); }).find("verifies tokens"), std::string::npos);
+}
+
+// The resident pool (the CUDA backend's passes; here as host loops, and on a GPU when there is
+// one) against the host pool: random scheduler steps over a small universe of hashes (so that
+// prefixes repeat, free blocks are hit, several blocks share a hash within one call and across
+// calls, and blocks are recommitted with other hashes), removals, refused calls, and now and then
+// a step large enough for the host's threads; every result and every block's state must agree,
+// call for call.
+void expect_same_pools(warp::backend resident_where, bool verify, std::uint64_t seed) {
+  constexpr std::uint32_t blocks = 300, block_size = 4;
+  kv::block_table a{{blocks, block_size, verify, false}, warp::backend::host};
+  kv::block_table b{{blocks, block_size, verify, true}, resident_where};
+  std::mt19937_64 rng{seed};
+  // A hash's tokens are its id, except that in one case of eight the request's tokens differ
+  // from what the committed block holds (a forced collision, for verification to catch).
+  auto tokens_of = [&](std::uint64_t id, std::vector<std::uint32_t>& out) {
+    for (std::uint32_t t = 0; t < block_size; ++t) { out.push_back(static_cast<std::uint32_t>(id * 31 + t)); }
+  };
+  std::vector<kv::block_id> previous_a;
+  auto same = [&](char const* what, int step) {
+    ASSERT_EQ(a.num_free(), b.num_free()) << what << " step " << step;
+    ASSERT_EQ(a.cached_hashes(), b.cached_hashes()) << what << " step " << step;
+    kv::block_table_stats const& x = a.stats();
+    kv::block_table_stats const& y = b.stats();
+    ASSERT_EQ(x.queried_blocks, y.queried_blocks) << what << " step " << step;
+    ASSERT_EQ(x.hit_blocks, y.hit_blocks) << what << " step " << step;
+    ASSERT_EQ(x.evictions, y.evictions) << what << " step " << step;
+    ASSERT_EQ(x.duplicates, y.duplicates) << what << " step " << step;
+    ASSERT_EQ(x.verification_misses, y.verification_misses) << what << " step " << step;
+    ASSERT_EQ(x.refused_allocations, y.refused_allocations) << what << " step " << step;
+  };
+  for (int step = 0; step < 160; ++step) {
+    bool const large = step % 40 == 39;
+    std::size_t const requests = large ? 40 : 1 + rng() % 4;
+    std::uint64_t const universe = large ? 4000 : 60;
+    kv::block_hashes hs;
+    hs.block_offsets.push_back(0);
+    kv::token_batch asked;     // the tokens the requests bring
+    std::vector<std::uint64_t> ids;
+    for (std::size_t r = 0; r < requests; ++r) {
+      std::size_t const len = large ? 60 + rng() % 40 : rng() % 9;
+      std::vector<std::uint32_t> t;
+      for (std::size_t k = 0; k < len; ++k) {
+        std::uint64_t const id = k < 3 && rng() % 2 == 0 ? k : rng() % universe;  // shared starts
+        hs.hashes.push_back(h(id));
+        ids.push_back(id);
+        tokens_of(id, t);
+        if (rng() % 8 == 0) { t.back() ^= 1u; }
+      }
+      hs.block_offsets.push_back(hs.hashes.size());
+      asked.push_back(t);
+    }
+    auto const view = asked.view();
+    auto const ma = a.match_prefixes(hs, verify ? &view : nullptr);
+    auto const mb = b.match_prefixes(hs, verify ? &view : nullptr);
+    ASSERT_EQ(ma.offsets, mb.offsets) << "step " << step;
+    ASSERT_EQ(ma.blocks, mb.blocks) << "step " << step;
+    a.acquire(ma.blocks.data(), ma.blocks.size());
+    b.acquire(mb.blocks.data(), mb.blocks.size());
+    std::vector<kv::block_hash> fresh_hashes;
+    std::vector<std::uint32_t> fresh_tokens;
+    for (std::size_t r = 0; r < requests; ++r) {
+      for (std::uint64_t i = hs.block_offsets[r] + (ma.offsets[r + 1] - ma.offsets[r]); i < hs.block_offsets[r + 1]; ++i) {
+        fresh_hashes.push_back(hs.hashes[i]);
+        tokens_of(ids[i], fresh_tokens);  // what the block's KV is made of
+      }
+    }
+    std::vector<kv::block_id> fa(ma.blocks), fb(mb.blocks);
+    bool const ga = a.allocate(fresh_hashes.size(), fa);
+    bool const gb = b.allocate(fresh_hashes.size(), fb);
+    ASSERT_EQ(ga, gb) << "step " << step;
+    ASSERT_EQ(fa, fb) << "step " << step;
+    if (ga) {
+      std::vector<kv::block_id> const na(fa.begin() + static_cast<std::ptrdiff_t>(ma.blocks.size()), fa.end());
+      a.commit(fresh_hashes.data(), na.data(), na.size(), fresh_tokens.data());
+      b.commit(fresh_hashes.data(), na.data(), na.size(), fresh_tokens.data());
+    } else {
+      fa = ma.blocks;
+      fb = mb.blocks;
+    }
+    same("commit", step);
+    if (step % 7 == 3 && !fa.empty()) {
+      // A held block recommitted with another hash, then a pair removed.
+      kv::block_id const x = fa[rng() % fa.size()];
+      kv::block_hash const other = h(rng() % 60);
+      std::uint32_t other_tokens[block_size];
+      for (std::uint32_t t = 0; t < block_size; ++t) { other_tokens[t] = static_cast<std::uint32_t>(t); }
+      a.commit(&other, &x, 1, other_tokens);
+      b.commit(&other, &x, 1, other_tokens);
+      kv::block_hash const gone = h(rng() % 60);
+      kv::block_id const y = static_cast<kv::block_id>(rng() % blocks);
+      ASSERT_EQ(a.remove(gone, y), b.remove(gone, y)) << "step " << step;
+      ASSERT_EQ(a.remove(other, x), b.remove(other, x)) << "step " << step;
+    }
+    if (step % 11 == 5) {
+      // Refused calls change nothing: a block listed twice, a release beyond its references.
+      std::vector<kv::block_id> twice{0, 1, 0};
+      std::vector<kv::block_hash> three{h(1), h(2), h(3)};
+      std::vector<std::uint32_t> tok(3 * block_size, 0);
+      EXPECT_EQ(error_message([&] { a.commit(three.data(), twice.data(), 3, tok.data()); }),
+                error_message([&] { b.commit(three.data(), twice.data(), 3, tok.data()); }));
+      std::vector<kv::block_id> over(fa);
+      over.push_back(fa.empty() ? 0 : fa.front());
+      for (std::size_t k = 0; k < 4; ++k) { over.push_back(over.back()); }
+      std::vector<kv::block_id> all(previous_a);
+      all.insert(all.end(), over.begin(), over.end());
+      EXPECT_EQ(error_message([&] { a.release(all.data(), all.size()); }),
+                error_message([&] { b.release(all.data(), all.size()); }));
+    }
+    std::reverse(previous_a.begin(), previous_a.end());
+    a.release(previous_a.data(), previous_a.size());
+    b.release(previous_a.data(), previous_a.size());
+    previous_a.swap(fa);
+    same("release", step);
+    for (kv::block_id x = 0; x < blocks; ++x) {
+      ASSERT_EQ(a.ref_count(x), b.ref_count(x)) << "block " << x << " step " << step;
+      ASSERT_EQ(a.holds_hash(x), b.holds_hash(x)) << "block " << x << " step " << step;
+    }
+  }
+}
+
+TEST(KvBlockTable, TheResidentPoolMatchesTheHostPoolCallForCall) {
+  for (bool verify : {false, true}) {
+    for (std::uint64_t seed : {1u, 2u, 3u}) {
+      SCOPED_TRACE(::testing::Message() << "verify " << verify << " seed " << seed);
+      expect_same_pools(warp::backend::host, verify, seed);
+    }
+  }
+}
+
+TEST(KvBlockTable, TheCudaPoolMatchesTheHostPoolCallForCall) {
+  if (!warp::cuda_available()) { GTEST_SKIP() << "no CUDA device"; }
+  for (bool verify : {false, true}) {
+    SCOPED_TRACE(::testing::Message() << "verify " << verify);
+    expect_same_pools(warp::backend::cuda, verify, 7);
+  }
 }
 
 TEST(KvTrace, MalformedLinesNameTheFileLineAndColumn) {

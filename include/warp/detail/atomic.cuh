@@ -141,6 +141,15 @@ WARP_HD WARP_FORCEINLINE T atomic_min(T* address, T value) noexcept {
   return static_cast<T>(ref.fetch_min(static_cast<U>(value), cuda::std::memory_order_relaxed));
 }
 
+/// Relaxed device-scope atomic maximum of a 4- or 8-byte unsigned integer; returns the previous value.
+template <class T>
+WARP_HD WARP_FORCEINLINE T atomic_max(T* address, T value) noexcept {
+  static_assert(std::is_unsigned_v<T> && (sizeof(T) == 4 || sizeof(T) == 8), "atomic_max takes 4- or 8-byte unsigned integers");
+  using U = typename unsigned_of_size<sizeof(T)>::type;
+  cuda::atomic_ref<U, cuda::thread_scope_device> ref{*reinterpret_cast<U*>(address)};
+  return static_cast<T>(ref.fetch_max(static_cast<U>(value), cuda::std::memory_order_relaxed));
+}
+
 /// Relaxed device-scope atomic or of a 64-bit word; returns the previous value.
 WARP_HD WARP_FORCEINLINE std::uint64_t atomic_or(std::uint64_t* address, std::uint64_t bits) noexcept {
   cuda::atomic_ref<unsigned long long, cuda::thread_scope_device> ref{*reinterpret_cast<unsigned long long*>(address)};

@@ -12,9 +12,12 @@
 //
 // Phases: within one scheduler step, lookups (match_prefixes) run first and read only; then
 // acquire, allocate (with its lazy evictions), commit and release, which mutate. Nothing races.
-// The hash index is a warp::single_value_map on the table's backend (the batched lookups run
-// there); the pool's per-block state (reference count, LRU links, the hash a block holds, the
-// list of blocks sharing a hash) is host memory, touched by the mutating calls only.
+// The hash index is a warp::single_value_map on the table's backend. The pool's per-block state
+// (reference count, place in the LRU order, the hash a block holds, the list of blocks sharing a
+// hash) lives where the options say: on the CUDA backend always in device memory, every call a
+// few bulk passes there (detail/resident_pool.cuh); on the host, by default, in a host pool made
+// for the small calls of a scheduler step (one thread, linked lists), or, with resident_pool, in
+// the same bulk passes run as host loops. The two give the same results, call for call.
 //
 // Free list order: blocks that never held a hash come first (in id order); a released block joins
 // the tail, so the head is always the least recently released block, and allocate() evicts from
@@ -25,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,6 +40,7 @@
 #include <warp/kvcache/block_hash.cuh>
 #include <warp/kvcache/block_table_ref.cuh>
 #include <warp/kvcache/detail/head_changes.cuh>
+#include <warp/kvcache/detail/resident_pool.cuh>
 #include <warp/single_value_map.cuh>
 
 namespace warp::kvcache {
@@ -44,6 +49,10 @@ struct block_table_options {
   std::uint32_t num_blocks = 0;   // the block budget, 1 to 2^31
   std::uint32_t block_size = 16;  // tokens per block, 1 to max_block_size
   bool verify_tokens = false;     // keep each block's tokens; a hit needs them to match too
+  // Keep the pool in the backend's memory and run its calls there as bulk passes. Always so on
+  // the CUDA backend; on the host these passes run as loops (the tests check them against the
+  // host pool that way); the host pool is faster for a scheduler step's small calls.
+  bool resident_pool = false;
 };
 
 /// What the table has seen (counted by match_prefixes, allocate and commit).
@@ -88,16 +97,26 @@ class block_table {
       : options_{checked(o)},
         index_{sizing{o.num_blocks, index_load}, empty_key<block_hash>{detail::empty_hash()}, empty_value<block_id>{no_block},
                erased_key<block_hash>{detail::erased_hash()}, where},
-        blocks_(o.num_blocks) {
+        resident_{o.resident_pool || where == backend::cuda} {
+    options_.resident_pool = resident_;
+    if (resident_) {
+      pool_ = std::make_unique<detail::resident_pool>(o.num_blocks, o.block_size, o.verify_tokens, where);
+      return;
+    }
+    blocks_.resize(o.num_blocks);
     for (block_id b = 0; b < o.num_blocks; ++b) { push_free(b); }
     if (o.verify_tokens) { tokens_.assign(std::size_t{o.num_blocks} * o.block_size, 0); }
   }
 
   [[nodiscard]] block_table_options const& options() const noexcept { return options_; }
   [[nodiscard]] block_table_stats const& stats() const noexcept { return stats_; }
-  [[nodiscard]] std::uint32_t num_free() const noexcept { return free_count_; }
-  [[nodiscard]] std::uint32_t ref_count(block_id b) const { return block(b, "ref_count").refs; }
-  [[nodiscard]] bool holds_hash(block_id b) const { return block(b, "holds_hash").cached; }
+  [[nodiscard]] std::uint32_t num_free() const noexcept { return resident_ ? pool_->num_free() : free_count_; }
+  [[nodiscard]] std::uint32_t ref_count(block_id b) const {
+    return resident_ ? resident_block(b, "ref_count").refs : block(b, "ref_count").refs;
+  }
+  [[nodiscard]] bool holds_hash(block_id b) const {
+    return resident_ ? resident_block(b, "holds_hash").cached != 0 : block(b, "holds_hash").cached;
+  }
   [[nodiscard]] std::size_t cached_hashes() const { return index_.size(); }
   /// A lookup-only view of the index for scheduler kernels (CUDA backend) or host threads; valid
   /// until the table is destroyed, and it sees the state of the last mutating call.
@@ -120,6 +139,16 @@ class block_table {
       throw invalid_argument("kvcache::block_table::match_prefixes: block offsets end at " +
                              std::to_string(hashes.block_offsets[requests]) + ", but there are " +
                              std::to_string(hashes.hashes.size()) + " hashes");
+    }
+    if (resident_) {
+      detail::resident_pool::counts c;
+      pool_->match(index_, hashes, requests, options_.verify_tokens ? tokens : nullptr, m.offsets, m.blocks, c);
+      stats_.queried_blocks += hashes.hashes.size();
+      stats_.hit_blocks += c.hit_blocks;
+      stats_.verification_misses += c.verification_misses;
+      stats_.queried_tokens = stats_.queried_blocks * options_.block_size;
+      stats_.hit_tokens = stats_.hit_blocks * options_.block_size;
+      return;
     }
     find_leading_heads(hashes, requests);
     m.offsets.assign(requests + 1, 0);
@@ -153,6 +182,10 @@ class block_table {
   /// Takes one reference on each block (a block listed twice gets two). A free block leaves the
   /// free list and keeps its hash.
   void acquire(block_id const* ids, std::size_t n) {
+    if (resident_) {
+      pool_->acquire("acquire", ids, n);
+      return;
+    }
     for (std::size_t i = 0; i < n; ++i) {
       pool_block& p = block(ids[i], "acquire");
       if (p.refs == 0) { unlink_free(ids[i]); }
@@ -164,9 +197,16 @@ class block_table {
   /// and evicting the hashes they held. When fewer than n blocks are free, allocates nothing,
   /// counts the refusal and returns false (the pool is full: the caller must release or wait).
   bool allocate(std::size_t n, std::vector<block_id>& out) {
-    if (n > free_count_) {
+    if (n > num_free()) {
       ++stats_.refused_allocations;
       return false;
+    }
+    if (resident_) {
+      detail::resident_pool::counts c;
+      pool_->allocate(index_, n, out, c);
+      stats_.evictions += c.evictions;
+      note_tombstones(pool_->take_tombstones());
+      return true;
     }
     begin_forgetting(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -191,6 +231,13 @@ class block_table {
   void commit(block_hash const* hashes, block_id const* ids, std::size_t n, std::uint32_t const* tokens = nullptr) {
     if (options_.verify_tokens && tokens == nullptr && n != 0) {
       throw invalid_argument("kvcache::block_table::commit: the table verifies tokens, but none were given");
+    }
+    if (resident_) {
+      detail::resident_pool::counts c;
+      pool_->commit(index_, hashes, ids, n, options_.verify_tokens ? tokens : nullptr, c);
+      stats_.duplicates += c.duplicates;
+      note_tombstones(pool_->take_tombstones());
+      return;
     }
     if (++commit_epoch_ == 0) {  // the marks wrapped: clear them
       for (pool_block& p : blocks_) { p.commit_mark = 0; }
@@ -247,6 +294,13 @@ class block_table {
 
   /// Removes the pair (hash, block). Returns false when the block does not hold that hash.
   bool remove(block_hash hash, block_id b) {
+    if (resident_) {
+      detail::resident_block const p = resident_block(b, "remove");
+      if (p.cached == 0 || p.hash != detail::table_key(hash)) { return false; }
+      pool_->remove(index_, b);
+      note_tombstones(pool_->take_tombstones());
+      return true;
+    }
     pool_block& p = block(b, "remove");
     if (!p.cached || p.hash != detail::table_key(hash)) { return false; }
     begin_forgetting(1);
@@ -259,13 +313,24 @@ class block_table {
   /// free list's tail with its hash (evictable, still a hit until evicted). Releasing a block
   /// without references is an error (nothing is changed).
   void release(block_id const* ids, std::size_t n) {
+    if (resident_) {
+      pool_->release(ids, n);
+      return;
+    }
+    // Checked before any change, listing by listing: a block listed more often than it has
+    // references is refused at the listing that would take its count below zero (a check of
+    // each listing against the count before the call let such a release wrap the count).
     for (std::size_t i = 0; i < n; ++i) {
-      if (block(ids[i], "release").refs == 0) {
+      pool_block& p = block(ids[i], "release");
+      if (p.released == p.refs) {
+        for (std::size_t k = 0; k < i; ++k) { blocks_[ids[k]].released = 0; }
         throw invalid_argument("kvcache::block_table::release: block " + std::to_string(ids[i]) + " has no references");
       }
+      ++p.released;
     }
     for (std::size_t i = 0; i < n; ++i) {
       pool_block& p = blocks_[ids[i]];
+      p.released = 0;
       if (--p.refs == 0) { push_free(ids[i]); }
     }
   }
@@ -278,6 +343,7 @@ class block_table {
     block_id prev_same = no_block, next_same = no_block;  // other blocks holding `hash`
     block_id prev_free = no_block, next_free = no_block;  // the LRU free list
     std::uint32_t commit_mark = 0;                        // the last commit call that listed it
+    std::uint32_t released = 0;                           // release: the call's listings so far
   };
 
   static block_table_options checked(block_table_options o) {
@@ -303,6 +369,13 @@ class block_table {
     return blocks_[b];
   }
   pool_block const& block(block_id b, char const* who) const { return const_cast<block_table*>(this)->block(b, who); }
+  detail::resident_block resident_block(block_id b, char const* who) const {
+    if (b >= options_.num_blocks) {
+      throw invalid_argument(std::string("kvcache::block_table::") + who + ": block " + std::to_string(b) +
+                             " is outside the pool of " + std::to_string(options_.num_blocks));
+    }
+    return pool_->read(b);
+  }
 
   block_id holder_with_tokens(block_id b, std::uint32_t const* want) {
     for (; b != no_block; b = blocks_[b].next_same) {
@@ -313,6 +386,8 @@ class block_table {
     }
     return no_block;
   }
+
+  // ---- the host pool ----------------------------------------------------------------------------
 
   // After commit's insert: the hashes that came back already_present (keys_[j] for block
   // firsts_[j], in call order). Each one's blocks of this call join its list in call order: after
@@ -376,10 +451,6 @@ class block_table {
   // than a launch per round.
   void find_leading_heads(block_hashes const& hashes, std::size_t requests) {
     std::size_t const n = hashes.hashes.size();
-    if (index_.where() != backend::host) {
-      find_heads(hashes.hashes.data(), n);
-      return;
-    }
     heads_.assign(n, no_block);
     cursor_.assign(hashes.block_offsets.begin(), hashes.block_offsets.begin() + static_cast<std::ptrdiff_t>(requests));
     active_.clear();
@@ -427,15 +498,6 @@ class block_table {
       }
       active_.resize(still);
     }
-  }
-
-  // keys_[i] = the table key of hashes[i], heads_[i] = its first block in the index (or no_block):
-  // one bulk lookup into buffers reused from call to call.
-  void find_heads(block_hash const* hashes, std::size_t n) {
-    keys_.resize(n);
-    heads_.assign(n, no_block);
-    for (std::size_t i = 0; i < n; ++i) { keys_[i] = detail::table_key(hashes[i]); }
-    if (n != 0) { index_.find(keys_.begin(), keys_.end(), heads_.data()); }
   }
 
   void begin_forgetting(std::size_t n) {
@@ -493,12 +555,19 @@ class block_table {
       return;
     }
     auto const index = index_.mutable_ref();
+    std::size_t left = 0;
     for (block_hash const& k : gone_) {
-      if (index.erase_reporting(k) == erase_outcome::tombstone) { ++tombstones_left_; }
+      if (index.erase_reporting(k) == erase_outcome::tombstone) { ++left; }
     }
-    // The index's bulk erase does not see these, so the table keeps its rule: when the
-    // tombstones left (an estimate: inserts reuse some) reach a quarter of the capacity, count
-    // them, rehash if they are that many, and count again only a sixteenth of the capacity later.
+    note_tombstones(left);
+  }
+
+  // Tombstones that the table's own erases through the index's ref left: the index's bulk erase
+  // does not see them, so the table keeps its rule. When the tombstones left (an estimate:
+  // inserts reuse some) reach a quarter of the capacity, count them, rehash if they are that
+  // many, and count again only a sixteenth of the capacity later.
+  void note_tombstones(std::size_t left) {
+    tombstones_left_ += left;
     if (tombstones_left_ >= index_.capacity() / 4 && tombstones_left_ - tombstones_counted_ >= index_.capacity() / 16) {
       tombstones_left_ = tombstones_counted_ = index_.tombstones();
       if (tombstones_left_ >= index_.capacity() / 4) {
@@ -548,6 +617,8 @@ class block_table {
 
   block_table_options options_;
   single_value_map<block_hash, block_id, detail::index_probing> index_;
+  bool resident_;
+  std::unique_ptr<detail::resident_pool> pool_;  // the pool, when resident
   std::vector<pool_block> blocks_;
   std::vector<std::uint32_t> tokens_;  // block_size per block, when verifying
   block_id free_head_ = no_block, free_tail_ = no_block;
