@@ -6,15 +6,19 @@
 //       (libxxhash over parent hash + the block's tokens copied into one buffer, per block).
 //   kv/step/<backend>/B:<block>/requests:<n>/tokens:<t>   one scheduler step end to end (hash the batch's prompts,
 //       look up their cached prefixes, acquire, allocate and commit the rest, release the previous
-//       step's blocks) on warp::kvcache::block_table: p50 and p99 over the steps, and the same for a
+//       step's blocks; the misses committed with commit_misses) on warp::kvcache::block_table: p50
+//       and p99 over the steps, and the same for a
 //       single-thread C++ baseline with vLLM's block-pool semantics (std::unordered_map from hash to
 //       blocks, an intrusive LRU list) in the same run, as ratios: `baseline` computes the same
 //       keys per block (block_hasher::next), `one_call_baseline` one libxxhash XXH3-128 call per
 //       block over the parent hash and the tokens (no tags, salts or separate token digest). Prompts of
 //       WARP_BENCH_KV_STEP_TOKENS tokens (default 2048) for 1 to 4096 requests and of 131,072
 //       tokens for 1 and 16, half of each one of 8 shared prefixes. On the CUDA backend the table
-//       and the hashing are on the GPU, the prompts' tokens already in device memory, and each
-//       step includes the read-back of its matches (host arrays); also 256 requests x 8k tokens.
+//       (its resident pool) and the hashing are on the GPU, the prompts' tokens already in device
+//       memory, the hashes left there, and each step includes the read-back of its matches and
+//       allocations (host arrays); also 256 requests x 8k tokens.
+//   kv/step/host_resident/...   the same on the host with block_table_options::resident_pool
+//       (the CUDA backend's bulk passes as host loops), for B 16 and 512 and 1, 256, 4096 requests.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -227,7 +231,8 @@ double percentile(std::vector<double> v, double q) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
 }
 
-void bench_step(benchmark::State& state, warp::backend where, std::uint32_t block, std::size_t requests, std::size_t tokens) {
+void bench_step(benchmark::State& state, warp::backend where, bool resident_pool, std::uint32_t block, std::size_t requests,
+                std::size_t tokens) {
   if (warp_bench::skip_without_device(state, where)) { return; }
   constexpr int steps = 30;
   std::mt19937_64 rng{9};
@@ -262,14 +267,15 @@ void bench_step(benchmark::State& state, warp::backend where, std::uint32_t bloc
   warp::hash::xxh3_secret const secret = warp::hash::xxh3_secret_from_key(key, sizeof(key));
   std::vector<double> warp_s, base_s, fast_s;
   for (auto _ : state) {
-    kv::block_table table{{capacity, block, false}, where};
+    kv::block_table table{{capacity, block, false, resident_pool}, where};
     baseline_pool base{capacity}, fast{capacity};
     same_keys base_hash{hasher};
     one_call fast_hash{secret.bytes, {}};
     // What a scheduler keeps from step to step (the table's calls reuse their arrays).
     std::vector<kv::block_id> previous, held, fresh;
-    std::vector<kv::block_hash> fresh_hashes;
     kv::block_hashes h;
+    std::vector<std::uint64_t> device_offsets;
+    warp::detail::buffer<kv::block_hash> device_hashes{where, where == warp::backend::cuda ? per_step : 0, stream};
     kv::prefix_match m;
     std::vector<int> base_previous, fast_previous, base_held, fast_held;
     warp_s.clear();
@@ -288,22 +294,21 @@ void bench_step(benchmark::State& state, warp::backend where, std::uint32_t bloc
       warm(resident[static_cast<std::size_t>(s)].data(), batch.tokens.size());  // the copy warp reads
       auto const t0 = std::chrono::steady_clock::now();
       kv::token_requests const view{resident[static_cast<std::size_t>(s)].data(), batch.offsets.data(), batch.size()};
-      kv::hash_blocks(hasher, view, {}, block, h, where);
-      table.match_prefixes(h, m);
+      kv::block_hashes_view hashes;
+      if (where == warp::backend::cuda) {  // the hashes stay in device memory for the table's calls
+        kv::hash_blocks(hasher, view, {}, block, device_offsets, device_hashes.data(), device_hashes.size(), where);
+        hashes = {device_hashes.data(), device_offsets.data(), batch.size()};
+      } else {
+        kv::hash_blocks(hasher, view, {}, block, h, where);
+        hashes = h.view();
+      }
+      table.match_prefixes(hashes, m);
       table.acquire(m.blocks.data(), m.blocks.size());
       held.assign(m.blocks.begin(), m.blocks.end());
-      fresh_hashes.clear();
       fresh.clear();
-      std::size_t missing = 0;
-      for (std::size_t r = 0; r < batch.size(); ++r) {
-        std::uint64_t const hit = m.offsets[r + 1] - m.offsets[r];
-        for (std::uint64_t b = h.block_offsets[r] + hit; b < h.block_offsets[r + 1]; ++b) {
-          fresh_hashes.push_back(h.hashes[b]);
-        }
-        missing += h.block_offsets[r + 1] - h.block_offsets[r] - hit;
-      }
+      std::size_t const missing = hashes.blocks() - m.blocks.size();
       if (table.allocate(missing, fresh)) {
-        table.commit(fresh_hashes.data(), fresh.data(), fresh.size());
+        table.commit_misses(hashes, m, fresh.data(), fresh.size());
         held.insert(held.end(), fresh.begin(), fresh.end());
       }
       std::reverse(previous.begin(), previous.end());
@@ -363,11 +368,22 @@ void register_all() {
       for (auto const& [requests, length] : shapes) {
         std::string const name = std::string("kv/step/") + backend_name + "/B:" + std::to_string(block) +
                                  "/requests:" + std::to_string(requests) + "/tokens:" + std::to_string(length);
-        benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { bench_step(s, where, block, requests, length); })
+        benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { bench_step(s, where, false, block, requests, length); })
             ->UseManualTime()
             ->Iterations(1)
             ->Unit(benchmark::kMillisecond);
       }
+    }
+  }
+  // The resident pool's bulk passes (the CUDA backend's code) run on the host, against the same
+  // baselines: what the passes cost without a GPU.
+  for (std::uint32_t block : {16u, 512u}) {
+    for (std::size_t requests : {std::size_t{1}, std::size_t{256}, std::size_t{4096}}) {
+      std::string const name = "kv/step/host_resident/B:" + std::to_string(block) + "/requests:" + std::to_string(requests) +
+                               "/tokens:" + std::to_string(tokens);
+      benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) {
+        bench_step(s, warp::backend::host, true, block, requests, tokens);
+      })->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
     }
   }
   for (auto where : {warp::backend::host, warp::backend::cuda}) {

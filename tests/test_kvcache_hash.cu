@@ -193,6 +193,36 @@ TEST(KvBlockHash, PrefixesSaltsAdaptersKeysAndImages) {
   EXPECT_NE(hash(a, other_image, hasher)[4], hi[4]);
 }
 
+// Hashes into a caller's array (on a GPU, device memory) equal the block_hashes form, and an
+// array too small is refused before any work, naming both sizes.
+TYPED_TEST(KvBlockHash, IntoACallersArrayAsIntoBlockHashes) {
+  warp::backend const where = TypeParam::value;
+  kv::token_batch batch;
+  for (std::uint32_t r = 0; r < 5; ++r) {
+    std::vector<std::uint32_t> t(17 * r + 3);
+    for (std::uint32_t i = 0; i < t.size(); ++i) { t[i] = i * 7 + r; }
+    batch.push_back(t);
+  }
+  unsigned char key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
+  auto const hasher = kv::block_hasher::keyed(key, sizeof(key));
+  auto const want = kv::hash_blocks(hasher, batch.view(), {}, 4, where);
+  warp::detail::buffer<kv::block_hash> out{where, want.hashes.size(), warp::default_stream()};
+  std::vector<std::uint64_t> offsets;
+  kv::hash_blocks(hasher, batch.view(), {}, 4, offsets, out.data(), want.hashes.size(), where);
+  std::vector<kv::block_hash> got(want.hashes.size());
+  warp::detail::copy_bytes(where, got.data(), out.data(), got.size() * sizeof(kv::block_hash), warp::default_stream());
+  warp::detail::synchronize(where, warp::default_stream());
+  EXPECT_EQ(offsets, want.block_offsets);
+  EXPECT_TRUE(got == want.hashes);
+  std::string const e = error_message([&] {
+    kv::hash_blocks(hasher, batch.view(), {}, 4, offsets, out.data(), want.hashes.size() - 1, where);
+  });
+  EXPECT_NE(e.find("has " + std::to_string(want.hashes.size()) + " full blocks but the output holds " +
+                   std::to_string(want.hashes.size() - 1)),
+            std::string::npos)
+      << e;
+}
+
 TEST(KvBlockHash, BadInputIsRejectedBeforeAnyWork) {
   auto const key = random_key(1);
   EXPECT_NE(error_message([&] { (void)kv::block_hasher::keyed(key.data(), 8); }).find("at least 16"), std::string::npos);

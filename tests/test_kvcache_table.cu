@@ -529,8 +529,9 @@ void expect_same_pools(warp::backend resident_where, bool verify, std::uint64_t 
   kv::block_table a{{blocks, block_size, verify, false}, warp::backend::host};
   kv::block_table b{{blocks, block_size, verify, true}, resident_where};
   std::mt19937_64 rng{seed};
-  // A hash's tokens are its id, except that in one case of eight the request's tokens differ
-  // from what the committed block holds (a forced collision, for verification to catch).
+  // A hash's tokens are its id, except that in one case of eight a request's tokens differ (a
+  // forced collision: a block committed from them holds other tokens under the same hash, for
+  // verification to catch).
   auto tokens_of = [&](std::uint64_t id, std::vector<std::uint32_t>& out) {
     for (std::uint32_t t = 0; t < block_size; ++t) { out.push_back(static_cast<std::uint32_t>(id * 31 + t)); }
   };
@@ -580,7 +581,9 @@ void expect_same_pools(warp::backend resident_where, bool verify, std::uint64_t 
     for (std::size_t r = 0; r < requests; ++r) {
       for (std::uint64_t i = hs.block_offsets[r] + (ma.offsets[r + 1] - ma.offsets[r]); i < hs.block_offsets[r + 1]; ++i) {
         fresh_hashes.push_back(hs.hashes[i]);
-        tokens_of(ids[i], fresh_tokens);  // what the block's KV is made of
+        // What the block's KV is made of: the request's own tokens.
+        auto const from = asked.tokens.begin() + asked.offsets[r] + static_cast<std::ptrdiff_t>((i - hs.block_offsets[r]) * block_size);
+        fresh_tokens.insert(fresh_tokens.end(), from, from + block_size);
       }
     }
     std::vector<kv::block_id> fa(ma.blocks), fb(mb.blocks);
@@ -591,7 +594,12 @@ void expect_same_pools(warp::backend resident_where, bool verify, std::uint64_t 
     if (ga) {
       std::vector<kv::block_id> const na(fa.begin() + static_cast<std::ptrdiff_t>(ma.blocks.size()), fa.end());
       a.commit(fresh_hashes.data(), na.data(), na.size(), fresh_tokens.data());
-      b.commit(fresh_hashes.data(), na.data(), na.size(), fresh_tokens.data());
+      // b gathers the same blocks itself (where the hashes are), in two ways by turns.
+      if (step % 2 == 0) {
+        b.commit_misses(hs.view(), mb, na.data(), na.size(), &view);
+      } else {
+        b.commit(fresh_hashes.data(), na.data(), na.size(), fresh_tokens.data());
+      }
     } else {
       fa = ma.blocks;
       fb = mb.blocks;

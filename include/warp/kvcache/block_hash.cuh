@@ -178,10 +178,23 @@ struct token_batch {
   [[nodiscard]] token_requests view() const noexcept { return {tokens.data(), offsets.data(), size()}; }
 };
 
+/// A batch's block hashes in caller memory: request r's are hashes[block_offsets[r] ..
+/// block_offsets[r + 1]). The hashes in host memory or the table's backend's (on a GPU, where
+/// hash_blocks can leave them), the offsets (requests + 1 entries) on the host.
+struct block_hashes_view {
+  block_hash const* hashes = nullptr;
+  std::uint64_t const* block_offsets = nullptr;
+  std::size_t requests = 0;
+  [[nodiscard]] std::uint64_t blocks() const noexcept { return requests == 0 ? 0 : block_offsets[requests]; }
+};
+
 /// The hashes of every full block of every request (host arrays).
 struct block_hashes {
   std::vector<std::uint64_t> block_offsets;  // requests + 1 entries
   std::vector<block_hash> hashes;
+  [[nodiscard]] block_hashes_view view() const noexcept {
+    return {hashes.data(), block_offsets.data(), block_offsets.empty() ? 0 : block_offsets.size() - 1};
+  }
 };
 
 namespace detail {
@@ -253,16 +266,11 @@ struct chain_fn {
 };
 }  // namespace detail
 
-/// The chained hashes of every full block of every request, on `where` (tokens in host or that
-/// backend's memory), written into `out` (its arrays are reused: a scheduler that keeps one
-/// block_hashes makes no allocation per step once they have grown). keys[r] belongs to request r
-/// (keys may be empty: no salts, adapters or media). Throws, before any work, for a block size
-/// outside 1..max_block_size, offsets that decrease, or a keys array of the wrong length. Waits
-/// for its work.
-inline void hash_blocks(block_hasher const& hasher, token_requests const& requests, std::vector<request_keys> const& keys,
-                        std::uint32_t block_size, block_hashes& out, backend where = default_backend(),
-                        cuda::stream_ref stream = default_stream(), memory_resource* memory = nullptr) {
-  require_backend(where);
+namespace detail {
+// Checks a hash_blocks call's arguments (before any work) and sets block_offsets[r] to the first
+// block of request r (requests + 1 entries). Returns the number of blocks.
+inline std::size_t plan_blocks(token_requests const& requests, std::vector<request_keys> const& keys, std::uint32_t block_size,
+                               std::vector<std::uint64_t>& block_offsets) {
   if (block_size == 0 || block_size > max_block_size) {
     throw invalid_argument("kvcache::hash_blocks: block size " + std::to_string(block_size) + " is outside 1.." +
                            std::to_string(max_block_size));
@@ -274,17 +282,23 @@ inline void hash_blocks(block_hasher const& hasher, token_requests const& reques
   if (requests.count != 0 && (requests.offsets == nullptr || (requests.tokens == nullptr && requests.offsets[requests.count] > requests.offsets[0]))) {
     throw invalid_argument("kvcache::hash_blocks: null tokens or offsets");
   }
-  out.block_offsets.assign(requests.count + 1, 0);
+  block_offsets.assign(requests.count + 1, 0);
   for (std::size_t r = 0; r < requests.count; ++r) {
     std::int64_t const begin = requests.offsets[r], end = requests.offsets[r + 1];
     if (end < begin || begin < requests.offsets[0]) {
       throw invalid_argument("kvcache::hash_blocks: offsets[" + std::to_string(r + 1) + "] = " + std::to_string(end) +
                              " is below offsets[" + std::to_string(r) + "] = " + std::to_string(begin));
     }
-    out.block_offsets[r + 1] = out.block_offsets[r] + static_cast<std::uint64_t>(end - begin) / block_size;
+    block_offsets[r + 1] = block_offsets[r] + static_cast<std::uint64_t>(end - begin) / block_size;
   }
-  std::size_t const total = out.block_offsets[requests.count];
-  out.hashes.resize(total);
+  return block_offsets[requests.count];
+}
+
+// The hashes of a planned call into out[0 .. total) (host or `where`'s memory).
+inline void hash_planned(block_hasher const& hasher, token_requests const& requests, std::vector<request_keys> const& keys,
+                         std::uint32_t block_size, std::vector<std::uint64_t> const& block_offsets, block_hash* out,
+                         backend where, cuda::stream_ref stream, memory_resource* memory) {
+  std::size_t const total = block_offsets[requests.count];
   if (total == 0) { return; }
   // Roots and per-block media digests on the host: small, and they read std::strings. The media
   // array exists only when some request has items (the chain reads zero otherwise).
@@ -306,7 +320,7 @@ inline void hash_blocks(block_hasher const& hasher, token_requests const& reques
     block_hash const salt = k.salt.empty() ? block_hash{} : hasher.digest(k.salt.data(), k.salt.size());
     roots[r] = hasher.root(salt, k.lora_id);
     // The items of full blocks in order of (position, content); each run of one block is digested.
-    std::uint64_t const blocks = out.block_offsets[r + 1] - out.block_offsets[r];
+    std::uint64_t const blocks = block_offsets[r + 1] - block_offsets[r];
     items.clear();
     for (media_item const& m : k.media) {
       if (m.first_token / block_size < blocks) { items.push_back(m); }
@@ -321,7 +335,7 @@ inline void hash_blocks(block_hasher const& hasher, token_requests const& reques
       std::uint64_t const b = items[i].first_token / block_size;
       std::size_t j = i;
       while (j < items.size() && items[j].first_token / block_size == b) { ++j; }
-      media[out.block_offsets[r] + b] = hasher.digest(items.data() + i, (j - i) * sizeof(media_item));
+      media[block_offsets[r] + b] = hasher.digest(items.data() + i, (j - i) * sizeof(media_item));
       i = j;
     }
   }
@@ -335,27 +349,27 @@ inline void hash_blocks(block_hasher const& hasher, token_requests const& reques
     warp::detail::executor const ex{where, stream, memory};
     warp::detail::for_each_item<1>(ex, requests.count,
                                    detail::fused_chain_fn{hasher, requests.tokens + requests.offsets[0], requests.offsets,
-                                                          out.block_offsets.data(), roots,
-                                                          media.empty() ? nullptr : media.data(), block_size, out.hashes.data()});
+                                                          block_offsets.data(), roots,
+                                                          media.empty() ? nullptr : media.data(), block_size, out});
     return;
   }
   std::vector<std::int64_t> token_start(total);  // of every block, relative to the first request
   for (std::size_t r = 0; r < requests.count; ++r) {
-    for (std::uint64_t b = out.block_offsets[r]; b < out.block_offsets[r + 1]; ++b) {
-      token_start[b] = requests.offsets[r] - requests.offsets[0] + static_cast<std::int64_t>((b - out.block_offsets[r]) * block_size);
+    for (std::uint64_t b = block_offsets[r]; b < block_offsets[r + 1]; ++b) {
+      token_start[b] = requests.offsets[r] - requests.offsets[0] + static_cast<std::int64_t>((b - block_offsets[r]) * block_size);
     }
   }
   warp::detail::input_view<std::uint32_t const*> tok{where, requests.tokens + requests.offsets[0], tokens,
                                                       "kvcache::hash_blocks tokens", stream, memory};
   warp::detail::input_view<std::int64_t const*> starts{where, token_start.data(), total, "kvcache::hash_blocks starts",
                                                        stream, memory};
-  warp::detail::input_view<std::uint64_t const*> boff{where, out.block_offsets.data(), out.block_offsets.size(),
+  warp::detail::input_view<std::uint64_t const*> boff{where, block_offsets.data(), block_offsets.size(),
                                                       "kvcache::hash_blocks block offsets", stream, memory};
   warp::detail::input_view<block_hash const*> root_view{where, roots, requests.count, "kvcache::hash_blocks roots",
                                                         stream, memory};
   warp::detail::input_view<block_hash const*> media_view{where, media.empty() ? roots : media.data(), media.size(),
                                                          "kvcache::hash_blocks media", stream, memory};
-  warp::detail::output_view<block_hash> hashes{where, out.hashes.data(), total, "kvcache::hash_blocks hashes", stream, memory};
+  warp::detail::output_view<block_hash> hashes{where, out, total, "kvcache::hash_blocks hashes", stream, memory};
   warp::detail::executor const ex{where, stream, memory};
   std::size_t const blocks_per_item = where == backend::host ? std::max<std::size_t>(1, 4096 / block_size) : 1;
   warp::detail::for_each_item<1>(ex, (total + blocks_per_item - 1) / blocks_per_item,
@@ -366,6 +380,42 @@ inline void hash_blocks(block_hasher const& hasher, token_requests const& reques
                                                   block_size, hashes.get()});
   hashes.finish(stream);
   warp::detail::synchronize(where, stream);
+}
+}  // namespace detail
+
+/// The chained hashes of every full block of every request, on `where` (tokens in host or that
+/// backend's memory), written into `out` (its arrays are reused: a scheduler that keeps one
+/// block_hashes makes no allocation per step once they have grown). keys[r] belongs to request r
+/// (keys may be empty: no salts, adapters or media). Throws, before any work, for a block size
+/// outside 1..max_block_size, offsets that decrease, or a keys array of the wrong length. Waits
+/// for its work.
+inline void hash_blocks(block_hasher const& hasher, token_requests const& requests, std::vector<request_keys> const& keys,
+                        std::uint32_t block_size, block_hashes& out, backend where = default_backend(),
+                        cuda::stream_ref stream = default_stream(), memory_resource* memory = nullptr) {
+  require_backend(where);
+  out.hashes.resize(detail::plan_blocks(requests, keys, block_size, out.block_offsets));
+  detail::hash_planned(hasher, requests, keys, block_size, out.block_offsets, out.hashes.data(), where, stream, memory);
+}
+
+/// The same into a caller's array of `capacity` hashes in host or `where`'s memory (on a GPU,
+/// device memory keeps the hashes there for block_table's calls: no copy back and forth), with
+/// the block offsets in `block_offsets` (host). Throws, before any work, when the batch has more
+/// full blocks than `capacity`, naming both.
+inline void hash_blocks(block_hasher const& hasher, token_requests const& requests, std::vector<request_keys> const& keys,
+                        std::uint32_t block_size, std::vector<std::uint64_t>& block_offsets, block_hash* out,
+                        std::size_t capacity, backend where = default_backend(), cuda::stream_ref stream = default_stream(),
+                        memory_resource* memory = nullptr) {
+  require_backend(where);
+  std::size_t const total = detail::plan_blocks(requests, keys, block_size, block_offsets);
+  if (total > capacity) {
+    throw invalid_argument("kvcache::hash_blocks: the batch has " + std::to_string(total) +
+                           " full blocks but the output holds " + std::to_string(capacity));
+  }
+  if (total != 0 && out == nullptr) { throw invalid_argument("kvcache::hash_blocks: the output is a null pointer"); }
+  if (total != 0 && where == backend::host && warp::detail::is_device_only(out)) {
+    throw invalid_argument("kvcache::hash_blocks: the output points to device memory but the hashing runs on the host");
+  }
+  detail::hash_planned(hasher, requests, keys, block_size, block_offsets, out, where, stream, memory);
 }
 
 /// The same, returning new arrays.

@@ -124,10 +124,23 @@ class block_table {
 
   /// The leading cached blocks of every request, stopping at its first miss, written into `m`
   /// (its arrays are reused). `tokens`, when the table verifies, gives each request's tokens (the
-  /// ones `hashes` were made from; host memory) and a hash hit counts only if some block holding
-  /// that hash holds these tokens. Read-only apart from the statistics.
+  /// ones `hashes` were made from; host memory, or the backend's on a resident pool) and a hash
+  /// hit counts only if some block holding that hash holds these tokens. Read-only apart from
+  /// the statistics.
   void match_prefixes(block_hashes const& hashes, prefix_match& m, token_requests const* tokens = nullptr) {
     std::size_t const requests = hashes.block_offsets.empty() ? 0 : hashes.block_offsets.size() - 1;
+    if (requests != 0 && hashes.block_offsets[requests] != hashes.hashes.size()) {
+      throw invalid_argument("kvcache::block_table::match_prefixes: block offsets end at " +
+                             std::to_string(hashes.block_offsets[requests]) + ", but there are " +
+                             std::to_string(hashes.hashes.size()) + " hashes");
+    }
+    match_prefixes(hashes.view(), m, tokens);
+  }
+
+  /// The same for hashes in caller memory (a resident pool reads them in its backend's memory:
+  /// on a GPU, where hash_blocks can leave them; the host pool needs them in host memory).
+  void match_prefixes(block_hashes_view hashes, prefix_match& m, token_requests const* tokens = nullptr) {
+    std::size_t const requests = hashes.requests;
     if (options_.verify_tokens && tokens == nullptr) {
       throw invalid_argument("kvcache::block_table::match_prefixes: the table verifies tokens, but none were given");
     }
@@ -135,38 +148,17 @@ class block_table {
       throw invalid_argument("kvcache::block_table::match_prefixes: tokens for " + std::to_string(tokens->count) +
                              " requests, hashes for " + std::to_string(requests));
     }
-    if (requests != 0 && hashes.block_offsets[requests] != hashes.hashes.size()) {
-      throw invalid_argument("kvcache::block_table::match_prefixes: block offsets end at " +
-                             std::to_string(hashes.block_offsets[requests]) + ", but there are " +
-                             std::to_string(hashes.hashes.size()) + " hashes");
+    if (requests != 0 && hashes.block_offsets == nullptr) {
+      throw invalid_argument("kvcache::block_table::match_prefixes: null block offsets");
     }
+    stats_.queried_blocks += hashes.blocks();
     if (resident_) {
       detail::resident_pool::counts c;
-      pool_->match(index_, hashes, requests, options_.verify_tokens ? tokens : nullptr, m.offsets, m.blocks, c);
-      stats_.queried_blocks += hashes.hashes.size();
+      pool_->match(index_, hashes, options_.verify_tokens ? tokens : nullptr, m.offsets, m.blocks, c);
       stats_.hit_blocks += c.hit_blocks;
       stats_.verification_misses += c.verification_misses;
-      stats_.queried_tokens = stats_.queried_blocks * options_.block_size;
-      stats_.hit_tokens = stats_.hit_blocks * options_.block_size;
-      return;
-    }
-    find_leading_heads(hashes, requests);
-    m.offsets.assign(requests + 1, 0);
-    m.blocks.clear();
-    for (std::size_t r = 0; r < requests; ++r) {
-      std::uint64_t const first = hashes.block_offsets[r], last = hashes.block_offsets[r + 1];
-      stats_.queried_blocks += last - first;
-      for (std::uint64_t i = first; i < last; ++i) {
-        block_id b = heads_[i];
-        if (b != no_block && options_.verify_tokens) {
-          std::uint32_t const* want = tokens->tokens + tokens->offsets[r] + (i - first) * options_.block_size;
-          b = holder_with_tokens(b, want);
-        }
-        if (b == no_block) { break; }
-        m.blocks.push_back(b);
-        ++stats_.hit_blocks;
-      }
-      m.offsets[r + 1] = m.blocks.size();
+    } else {
+      match_on_host(hashes, m, tokens);
     }
     stats_.queried_tokens = stats_.queried_blocks * options_.block_size;
     stats_.hit_tokens = stats_.hit_blocks * options_.block_size;
@@ -292,6 +284,62 @@ class block_table {
     if (inserted != keys_.size()) { link_shared_hashes(); }
   }
 
+  /// Commits each request's blocks after its cached prefix (m: match_prefixes of these hashes)
+  /// to ids[0 .. n), request after request, as a scheduler does once their KV is written: the
+  /// same as commit() over those hashes (and, when the table verifies, their tokens, from
+  /// `tokens`: the requests' tokens), but a resident pool gathers them where they are (on a GPU,
+  /// no copy to the host). Throws, before any change, when n is not the number of such blocks.
+  void commit_misses(block_hashes_view hashes, prefix_match const& m, block_id const* ids, std::size_t n,
+                     token_requests const* tokens = nullptr) {
+    std::size_t const requests = hashes.requests;
+    if (m.offsets.size() != requests + 1) {
+      throw invalid_argument("kvcache::block_table::commit_misses: a match of " +
+                             std::to_string(m.offsets.empty() ? 0 : m.offsets.size() - 1) + " requests for hashes of " +
+                             std::to_string(requests));
+    }
+    if (options_.verify_tokens && tokens == nullptr && n != 0) {
+      throw invalid_argument("kvcache::block_table::commit_misses: the table verifies tokens, but none were given");
+    }
+    if (tokens != nullptr && tokens->count != requests) {
+      throw invalid_argument("kvcache::block_table::commit_misses: tokens for " + std::to_string(tokens->count) +
+                             " requests, hashes for " + std::to_string(requests));
+    }
+    runs_.resize(requests);
+    std::uint64_t total = 0;
+    for (std::size_t r = 0; r < requests; ++r) {
+      std::uint64_t const blocks = hashes.block_offsets[r + 1] - hashes.block_offsets[r];
+      std::uint64_t const hits = m.offsets[r + 1] - m.offsets[r];
+      if (hits > blocks) {
+        throw invalid_argument("kvcache::block_table::commit_misses: request " + std::to_string(r) + " has " +
+                               std::to_string(blocks) + " blocks but the match gives it " + std::to_string(hits));
+      }
+      runs_[r] = {hashes.block_offsets[r] + hits, total, blocks - hits};
+      total += blocks - hits;
+    }
+    if (total != n) {
+      throw invalid_argument("kvcache::block_table::commit_misses: " + std::to_string(total) +
+                             " blocks follow the cached prefixes, but " + std::to_string(n) + " ids were given");
+    }
+    token_requests const* kept = options_.verify_tokens ? tokens : nullptr;
+    if (resident_) {
+      detail::resident_pool::counts c;
+      pool_->commit_runs(index_, hashes, runs_, ids, n, kept, c);
+      stats_.duplicates += c.duplicates;
+      note_tombstones(pool_->take_tombstones());
+      return;
+    }
+    run_hashes_.resize(n);
+    run_tokens_.resize(kept != nullptr ? n * options_.block_size : 0);
+    for (std::size_t r = 0; r < requests; ++r) {
+      detail::miss_run const& run = runs_[r];
+      std::copy(hashes.hashes + run.from, hashes.hashes + run.from + run.count, run_hashes_.begin() + static_cast<std::ptrdiff_t>(run.to));
+      if (kept == nullptr) { continue; }
+      std::uint32_t const* t = kept->tokens + kept->offsets[r] + (run.from - hashes.block_offsets[r]) * options_.block_size;
+      std::copy(t, t + run.count * options_.block_size, run_tokens_.begin() + static_cast<std::ptrdiff_t>(run.to * options_.block_size));
+    }
+    commit(run_hashes_.data(), ids, n, kept != nullptr ? run_tokens_.data() : nullptr);
+  }
+
   /// Removes the pair (hash, block). Returns false when the block does not hold that hash.
   bool remove(block_hash hash, block_id b) {
     if (resident_) {
@@ -389,6 +437,28 @@ class block_table {
 
   // ---- the host pool ----------------------------------------------------------------------------
 
+  void match_on_host(block_hashes_view hashes, prefix_match& m, token_requests const* tokens) {
+    std::size_t const requests = hashes.requests;
+    find_leading_heads(hashes);
+    m.offsets.assign(requests + 1, 0);
+    m.blocks.clear();
+    for (std::size_t r = 0; r < requests; ++r) {
+      std::uint64_t const first = hashes.block_offsets[r], last = hashes.block_offsets[r + 1];
+      for (std::uint64_t i = first; i < last; ++i) {
+        block_id b = heads_[i];
+        if (b != no_block && options_.verify_tokens) {
+          std::uint32_t const* want = tokens->tokens + tokens->offsets[r] + (i - first) * options_.block_size;
+          b = holder_with_tokens(b, want);
+        }
+        if (b == no_block) { break; }
+        m.blocks.push_back(b);
+        ++stats_.hit_blocks;
+      }
+      m.offsets[r + 1] = m.blocks.size();
+    }
+  }
+
+
   // After commit's insert: the hashes that came back already_present (keys_[j] for block
   // firsts_[j], in call order). Each one's blocks of this call join its list in call order: after
   // the blocks that held it before the call, or, for a hash new to the index, behind the first of
@@ -449,10 +519,11 @@ class block_table {
   // leaves after a chunk with a miss, so a long prompt with a short cached prefix costs about
   // twice its hits in probes, not its length. On a GPU one bulk lookup of every block is cheaper
   // than a launch per round.
-  void find_leading_heads(block_hashes const& hashes, std::size_t requests) {
-    std::size_t const n = hashes.hashes.size();
+  void find_leading_heads(block_hashes_view hashes) {
+    std::size_t const requests = hashes.requests;
+    std::size_t const n = hashes.blocks();
     heads_.assign(n, no_block);
-    cursor_.assign(hashes.block_offsets.begin(), hashes.block_offsets.begin() + static_cast<std::ptrdiff_t>(requests));
+    cursor_.assign(hashes.block_offsets, hashes.block_offsets + requests);
     active_.clear();
     // A small batch walks each request's first chunk one hash at a time and stops at its first
     // miss: a bulk call would run on this thread anyway, and would probe the whole chunk (the
@@ -471,7 +542,7 @@ class block_table {
       if (walk_first) {
         auto const len = static_cast<std::uint32_t>(std::min(last - first, first_chunk));
         // heads_ holds no_block already, so the first miss (if any) stays recorded as one.
-        std::uint32_t const hits = walker.match_prefix(hashes.hashes.data() + first, len, heads_.data() + first);
+        std::uint32_t const hits = walker.match_prefix(hashes.hashes + first, len, heads_.data() + first);
         cursor_[r] = first + len;
         if (hits < len || cursor_[r] == last) { continue; }  // settled: a miss, or every block hit
       }
@@ -635,6 +706,9 @@ class block_table {
   std::size_t tombstones_left_ = 0, tombstones_counted_ = 0;
   std::vector<std::uint64_t> cursor_;  // per request: its next unprobed block (host lookups)
   std::vector<std::size_t> active_;    // requests still matching (host lookups)
+  std::vector<detail::miss_run> runs_;  // commit_misses: each request's blocks after its prefix
+  std::vector<block_hash> run_hashes_;  // ... gathered (host pool)
+  std::vector<std::uint32_t> run_tokens_;
 };
 
 }  // namespace warp::kvcache

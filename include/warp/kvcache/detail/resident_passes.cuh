@@ -434,7 +434,49 @@ struct link_shared_fn {
   }
 };
 
+// ---- the blocks after each request's cached prefix
+
+/// One request's run of blocks to commit: hashes[from ..) to the call's [to, to + count).
+struct miss_run {
+  std::uint64_t from, to, count;
+};
+
+/// Gathers each request's run (its hashes, and its tokens when `tokens` is given).
+struct gather_runs_fn {
+  miss_run const* runs;
+  block_hash const* hashes;
+  std::uint32_t const* tokens;        // the requests' tokens, from token_offsets[0]; null: none
+  std::int64_t const* token_offsets;
+  std::uint64_t const* block_offsets;
+  std::uint32_t block_size;
+  block_hash* out;
+  std::uint32_t* out_tokens;
+  template <class Tile>
+  WARP_HD std::uint64_t operator()(Tile const&, std::size_t r) const {
+    miss_run const run = runs[r];
+    for (std::uint64_t k = 0; k < run.count; ++k) {
+      out[run.to + k] = hashes[run.from + k];
+      if (tokens == nullptr) { continue; }
+      std::uint32_t const* t = tokens + (token_offsets[r] - token_offsets[0]) +
+                               static_cast<std::int64_t>((run.from + k - block_offsets[r]) * block_size);
+      for (std::uint32_t j = 0; j < block_size; ++j) { out_tokens[(run.to + k) * block_size + j] = t[j]; }
+    }
+    return 0;
+  }
+};
+
 // ---- prefix matches
+
+/// The index's key of each hash.
+struct table_keys_fn {
+  block_hash const* hashes;
+  block_hash* keys;
+  template <class Tile>
+  WARP_HD std::uint64_t operator()(Tile const&, std::size_t i) const {
+    keys[i] = table_key(hashes[i]);
+    return 0;
+  }
+};
 
 /// Per request: its leading blocks found in the index (heads, rewritten with the holder whose
 /// tokens match when the pool verifies), up to its first miss; counts[r] = how many. Returns the

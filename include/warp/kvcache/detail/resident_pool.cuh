@@ -197,6 +197,34 @@ class resident_pool {
         ex(), 1, link_shared_fn{blocks_.data(), keys, values, outcomes, list, list_count_, index.mutable_ref(), epoch_});
   }
 
+  /// Each request's run of blocks after its cached prefix, gathered where the hashes are (the
+  /// runs on the host), then committed to ids[0 .. n).
+  void commit_runs(index_type& index, block_hashes_view hashes, std::vector<miss_run> const& runs, block_id const* ids,
+                   std::size_t n, token_requests const* tokens, counts& c) {
+    if (n == 0) { return; }
+    std::size_t const requests = hashes.requests;
+    auto const in = warp::detail::input_view<block_hash const*>{where_, hashes.hashes, hashes.blocks(),
+                                                                  "kvcache::block_table::commit_misses hashes", stream()};
+    auto const run_view = warp::detail::input_view<miss_run const*>{where_, runs.data(), requests,
+                                                                      "kvcache::block_table::commit_misses runs", stream()};
+    auto const boff = warp::detail::input_view<std::uint64_t const*>{where_, hashes.block_offsets, requests + 1,
+                                                                       "kvcache::block_table::commit_misses offsets", stream()};
+    std::size_t const token_count = tokens != nullptr ? static_cast<std::size_t>(tokens->offsets[requests] - tokens->offsets[0]) : 0;
+    auto const tok = warp::detail::input_view<std::uint32_t const*>{
+        where_, tokens != nullptr ? tokens->tokens + tokens->offsets[0] : nullptr, token_count,
+        "kvcache::block_table::commit_misses tokens", stream()};
+    auto const toff = warp::detail::input_view<std::int64_t const*>{where_, tokens != nullptr ? tokens->offsets : nullptr,
+                                                                      tokens != nullptr ? requests + 1 : 0,
+                                                                      "kvcache::block_table::commit_misses token offsets", stream()};
+    block_hash* gathered = grow(gathered_, n);
+    std::uint32_t* gathered_tokens = tokens != nullptr ? grow(gathered_tokens_, n * block_size_) : nullptr;
+    warp::detail::for_each_item<1>(ex(), requests,
+                                   gather_runs_fn{run_view.get(), in.get(), tokens != nullptr ? tok.get() : nullptr,
+                                                  tokens != nullptr ? toff.get() : nullptr, boff.get(), block_size_, gathered,
+                                                  gathered_tokens});
+    commit(index, gathered, ids, n, gathered_tokens, c);
+  }
+
   /// Block b drops its hash (the caller checked that it holds one).
   void remove(index_type& index, block_id b) {
     block_id* one = grow(ids_, 1);
@@ -206,17 +234,20 @@ class resident_pool {
 
   /// Per request, its leading cached blocks (see block_table::match_prefixes): the index heads
   /// of every block in one bulk lookup, then one item per request.
-  void match(index_type const& index, block_hashes const& hashes, std::size_t requests, token_requests const* tokens,
+  void match(index_type const& index, block_hashes_view hashes, token_requests const* tokens,
              std::vector<std::uint64_t>& offsets, std::vector<block_id>& blocks, counts& c) {
-    std::size_t const n = hashes.hashes.size();
+    std::size_t const requests = hashes.requests;
+    std::size_t const n = hashes.blocks();
     offsets.assign(requests + 1, 0);
     blocks.clear();
     if (n == 0) { return; }
-    keys_host_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) { keys_host_[i] = table_key(hashes.hashes[i]); }
+    auto const in = warp::detail::input_view<block_hash const*>{where_, hashes.hashes, n,
+                                                                  "kvcache::block_table::match_prefixes hashes", stream()};
+    block_hash* keys = grow(keys_, n);
+    warp::detail::for_each_item<1>(ex(), n, table_keys_fn{in.get(), keys});
     block_id* heads = grow(values_, n);
-    index.find(keys_host_.begin(), keys_host_.end(), heads);
-    auto const boff = warp::detail::input_view<std::uint64_t const*>{where_, hashes.block_offsets.data(), requests + 1,
+    index.find(keys, keys + n, heads);
+    auto const boff = warp::detail::input_view<std::uint64_t const*>{where_, hashes.block_offsets, requests + 1,
                                                                        "kvcache::block_table::match_prefixes offsets", stream()};
     std::uint32_t const* copies = tokens != nullptr ? copies_.data() : nullptr;
     std::size_t const token_count = tokens != nullptr ? static_cast<std::size_t>(tokens->offsets[requests] - tokens->offsets[0]) : 0;
@@ -360,10 +391,10 @@ class resident_pool {
   // Scratch in the backend's memory, grown to the largest call.
   warp::detail::buffer<std::uint64_t> flags_, pos_, shared_, list_, last_;
   warp::detail::buffer<block_id> ids_, values_;
-  warp::detail::buffer<block_hash> keys_;
+  warp::detail::buffer<block_hash> keys_, gathered_;
+  warp::detail::buffer<std::uint32_t> gathered_tokens_;
   warp::detail::buffer<insert_outcome> outcomes_;
   std::uint64_t list_count_ = 0;
-  std::vector<block_hash> keys_host_;
 };
 
 }  // namespace warp::kvcache::detail
