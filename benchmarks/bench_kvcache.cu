@@ -365,7 +365,8 @@ void register_all() {
       std::vector<std::pair<std::size_t, std::size_t>> shapes{{1, tokens}, {16, tokens}, {256, tokens}, {4096, tokens},
                                                               {1, 131072}, {16, 131072}};
       if (where == warp::backend::cuda) { shapes.emplace_back(256, 8192); }
-      for (auto const& [requests, length] : shapes) {
+      for (auto const& shape : shapes) {
+        std::size_t const requests = shape.first, length = shape.second;  // (a lambda cannot capture bindings in C++17)
         std::string const name = std::string("kv/step/") + backend_name + "/B:" + std::to_string(block) +
                                  "/requests:" + std::to_string(requests) + "/tokens:" + std::to_string(length);
         benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { bench_step(s, where, false, block, requests, length); })

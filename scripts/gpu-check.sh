@@ -34,7 +34,7 @@ for t in gpu-bundle/tests/test_*; do
 done
 
 echo "== compute-sanitizer memcheck" | tee -a "$log"
-for t in ${SANITIZE_TESTS-test_map_device_ref test_map_basic test_defects test_container_members test_lsh}; do
+for t in ${SANITIZE_TESTS-test_map_device_ref test_map_basic test_defects test_container_members test_lsh test_kvcache_table}; do
   filter='*'; [ "$t" != test_map_device_ref ] && filter="${SANITIZE_FILTER:-*cuda*}"
   echo "== memcheck $t" >> "$OUT/sanitizer.log"
   timeout "$TEST_LIMIT" compute-sanitizer --tool memcheck --error-exitcode 9 gpu-bundle/tests/$t \

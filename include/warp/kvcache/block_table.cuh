@@ -118,8 +118,9 @@ class block_table {
     return resident_ ? resident_block(b, "holds_hash").cached != 0 : block(b, "holds_hash").cached;
   }
   [[nodiscard]] std::size_t cached_hashes() const { return index_.size(); }
-  /// A lookup-only view of the index for scheduler kernels (CUDA backend) or host threads; valid
-  /// until the table is destroyed, and it sees the state of the last mutating call.
+  /// A lookup-only view of the index for scheduler kernels (CUDA backend) or host threads. It
+  /// sees the state of the last mutating call and is valid until the next one (which may rehash
+  /// the index into new memory to clear its tombstones): take a fresh ref each step.
   [[nodiscard]] block_table_ref ref() const noexcept { return block_table_ref{index_.ref()}; }
 
   /// The leading cached blocks of every request, stopping at its first miss, written into `m`

@@ -11,7 +11,8 @@
 //
 // A ref does not verify tokens (the copies are host memory): a table built with verify_tokens
 // answers verified lookups only through block_table::match_prefixes. The index maps a hash to the
-// block that has held it longest; a ref sees the state of the last mutating call.
+// block that has held it longest; a ref sees the state of the last mutating call and is valid
+// until the next one (a mutating call may rehash the index into new memory): one ref per step.
 #pragma once
 
 #include <cstdint>
