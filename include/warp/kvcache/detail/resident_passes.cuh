@@ -70,13 +70,18 @@ struct out_of_range_fn {
   }
 };
 
-/// A reference per listing; 1 for each block that was free (it leaves the queue: its entry goes stale).
-struct acquire_fn {
+/// What the passes over a call's listed blocks share: the pool and the call's ids.
+struct listed_blocks {
   resident_block* blocks;
   block_id const* ids;
+  [[nodiscard]] WARP_HD resident_block& at(std::size_t i) const { return blocks[ids[i]]; }
+};
+
+/// A reference per listing; 1 for each block that was free (it leaves the queue: its entry goes stale).
+struct acquire_fn : listed_blocks {
   template <class Tile>
   WARP_HD std::uint64_t operator()(Tile const&, std::size_t i) const {
-    resident_block& p = blocks[ids[i]];
+    resident_block& p = at(i);
     if (warp::detail::atomic_add(&p.refs, 1u) != 0) { return 0; }
     p.free_pos = no_position;
     return 1;
@@ -86,12 +91,10 @@ struct acquire_fn {
 // ---- release: count each block's listings, check them against its references, then drop them
 // at its last listing (where the host pool's sequential drops reach zero).
 
-struct release_count_fn {
-  resident_block* blocks;
-  block_id const* ids;
+struct release_count_fn : listed_blocks {
   template <class Tile>
   WARP_HD std::uint64_t operator()(Tile const&, std::size_t i) const {
-    resident_block& p = blocks[ids[i]];
+    resident_block& p = at(i);
     warp::detail::atomic_add(&p.release_count, 1u);
     warp::detail::atomic_max(&p.release_last, static_cast<std::uint32_t>(i + 1));
     return 0;
@@ -99,24 +102,20 @@ struct release_count_fn {
 };
 
 /// 1 for each block listed more often than it has references.
-struct release_check_fn {
-  resident_block const* blocks;
-  block_id const* ids;
+struct release_check_fn : listed_blocks {
   template <class Tile>
   WARP_HD std::uint64_t operator()(Tile const&, std::size_t i) const {
-    resident_block const& p = blocks[ids[i]];
+    resident_block const& p = at(i);
     if (p.release_last != i + 1) { return 0; }
     return p.release_count > p.refs ? 1 : 0;
   }
 };
 
 /// Forgets the counts of a refused call.
-struct release_undo_fn {
-  resident_block* blocks;
-  block_id const* ids;
+struct release_undo_fn : listed_blocks {
   template <class Tile>
   WARP_HD std::uint64_t operator()(Tile const&, std::size_t i) const {
-    resident_block& p = blocks[ids[i]];
+    resident_block& p = at(i);
     warp::detail::atomic_store(&p.release_count, 0u);
     warp::detail::atomic_store(&p.release_last, 0u);
     return 0;
@@ -124,13 +123,11 @@ struct release_undo_fn {
 };
 
 /// At each block's last listing: drops its listings' references; flags[i] = 1 where it reached zero.
-struct release_apply_fn {
-  resident_block* blocks;
-  block_id const* ids;
+struct release_apply_fn : listed_blocks {
   std::uint64_t* flags;
   template <class Tile>
   WARP_HD std::uint64_t operator()(Tile const&, std::size_t i) const {
-    resident_block& p = blocks[ids[i]];
+    resident_block& p = at(i);
     std::uint64_t zero = 0;
     if (warp::detail::atomic_load(&p.release_last) == i + 1) {
       p.refs -= p.release_count;
@@ -296,13 +293,11 @@ struct forget_shared_fn {
 // ---- commit
 
 /// 1 for each block this call lists a second time (its mark already holds the call's epoch).
-struct commit_mark_fn {
-  resident_block* blocks;
-  block_id const* ids;
+struct commit_mark_fn : listed_blocks {
   std::uint32_t epoch;
   template <class Tile>
   WARP_HD std::uint64_t operator()(Tile const&, std::size_t i) const {
-    return warp::detail::atomic_max(&blocks[ids[i]].commit_mark, epoch) == epoch ? 1 : 0;
+    return warp::detail::atomic_max(&at(i).commit_mark, epoch) == epoch ? 1 : 0;
   }
 };
 

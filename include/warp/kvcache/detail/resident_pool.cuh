@@ -76,7 +76,7 @@ class resident_pool {
     if (n == 0) { return; }
     auto const dev = stage(ids, n, "ids");
     check_range(who, dev.get(), ids, n);
-    free_count_ -= static_cast<std::uint32_t>(warp::detail::count_items<1>(ex(), n, acquire_fn{blocks_.data(), dev.get()}));
+    free_count_ -= static_cast<std::uint32_t>(warp::detail::count_items<1>(ex(), n, acquire_fn{{blocks_.data(), dev.get()}}));
   }
 
   void release(block_id const* ids, std::size_t n) {
@@ -84,15 +84,15 @@ class resident_pool {
     require_small_call("release", n);
     auto const dev = stage(ids, n, "ids");
     check_range("release", dev.get(), ids, n);
-    warp::detail::for_each_item<1>(ex(), n, release_count_fn{blocks_.data(), dev.get()});
-    if (warp::detail::count_items<1>(ex(), n, release_check_fn{blocks_.data(), dev.get()}) != 0) {
-      warp::detail::for_each_item<1>(ex(), n, release_undo_fn{blocks_.data(), dev.get()});
+    warp::detail::for_each_item<1>(ex(), n, release_count_fn{{blocks_.data(), dev.get()}});
+    if (warp::detail::count_items<1>(ex(), n, release_check_fn{{blocks_.data(), dev.get()}}) != 0) {
+      warp::detail::for_each_item<1>(ex(), n, release_undo_fn{{blocks_.data(), dev.get()}});
       throw invalid_argument("kvcache::block_table::release: block " + std::to_string(first_overdrawn(ids, n)) +
                              " has no references");
     }
     std::uint64_t* flags = grow(flags_, n + 1);
     std::uint64_t* pos = grow(pos_, n + 1);
-    std::uint64_t const zeros = warp::detail::count_items<1>(ex(), n, release_apply_fn{blocks_.data(), dev.get(), flags});
+    std::uint64_t const zeros = warp::detail::count_items<1>(ex(), n, release_apply_fn{{blocks_.data(), dev.get()}, flags});
     if (zeros == 0) { return; }
     warp::detail::exclusive_scan(where_, flags, pos, n, stream());
     if (tail_ - head_ + zeros > queue_capacity_) { compact(); }
@@ -161,7 +161,7 @@ class resident_pool {
       warp::detail::for_each_item<1>(ex(), num_blocks_, clear_marks_fn{blocks_.data()});
       epoch_ = 1;
     }
-    if (warp::detail::count_items<1>(ex(), n, commit_mark_fn{blocks_.data(), dev.get(), epoch_}) != 0) {
+    if (warp::detail::count_items<1>(ex(), n, commit_mark_fn{{blocks_.data(), dev.get()}, epoch_}) != 0) {
       throw invalid_argument("kvcache::block_table::commit: block " + std::to_string(first_repeated(ids, n)) +
                              " is listed twice");
     }
@@ -209,19 +209,12 @@ class resident_pool {
                                                                       "kvcache::block_table::commit_misses runs", stream()};
     auto const boff = warp::detail::input_view<std::uint64_t const*>{where_, hashes.block_offsets, requests + 1,
                                                                        "kvcache::block_table::commit_misses offsets", stream()};
-    std::size_t const token_count = tokens != nullptr ? static_cast<std::size_t>(tokens->offsets[requests] - tokens->offsets[0]) : 0;
-    auto const tok = warp::detail::input_view<std::uint32_t const*>{
-        where_, tokens != nullptr ? tokens->tokens + tokens->offsets[0] : nullptr, token_count,
-        "kvcache::block_table::commit_misses tokens", stream()};
-    auto const toff = warp::detail::input_view<std::int64_t const*>{where_, tokens != nullptr ? tokens->offsets : nullptr,
-                                                                      tokens != nullptr ? requests + 1 : 0,
-                                                                      "kvcache::block_table::commit_misses token offsets", stream()};
+    staged_tokens const tok{where_, tokens, requests};
     block_hash* gathered = grow(gathered_, n);
     std::uint32_t* gathered_tokens = tokens != nullptr ? grow(gathered_tokens_, n * block_size_) : nullptr;
     warp::detail::for_each_item<1>(ex(), requests,
-                                   gather_runs_fn{run_view.get(), in.get(), tokens != nullptr ? tok.get() : nullptr,
-                                                  tokens != nullptr ? toff.get() : nullptr, boff.get(), block_size_, gathered,
-                                                  gathered_tokens});
+                                   gather_runs_fn{run_view.get(), in.get(), tok.tokens(), tok.offsets(), boff.get(), block_size_,
+                                                  gathered, gathered_tokens});
     commit(index, gathered, ids, n, gathered_tokens, c);
   }
 
@@ -250,19 +243,12 @@ class resident_pool {
     auto const boff = warp::detail::input_view<std::uint64_t const*>{where_, hashes.block_offsets, requests + 1,
                                                                        "kvcache::block_table::match_prefixes offsets", stream()};
     std::uint32_t const* copies = tokens != nullptr ? copies_.data() : nullptr;
-    std::size_t const token_count = tokens != nullptr ? static_cast<std::size_t>(tokens->offsets[requests] - tokens->offsets[0]) : 0;
-    auto const tok = warp::detail::input_view<std::uint32_t const*>{
-        where_, tokens != nullptr ? tokens->tokens + tokens->offsets[0] : nullptr, token_count,
-        "kvcache::block_table::match_prefixes tokens", stream()};
-    auto const toff = warp::detail::input_view<std::int64_t const*>{where_, tokens != nullptr ? tokens->offsets : nullptr,
-                                                                      tokens != nullptr ? requests + 1 : 0,
-                                                                      "kvcache::block_table::match_prefixes token offsets", stream()};
+    staged_tokens const tok{where_, tokens, requests};
     std::uint64_t* hit_counts = grow(flags_, requests + 1);
     std::uint64_t* pos = grow(pos_, requests + 1);
     c.verification_misses += warp::detail::count_items<1>(
         ex(), requests,
-        settle_fn{heads, boff.get(), blocks_.data(), copies, tokens != nullptr ? tok.get() : nullptr,
-                  tokens != nullptr ? toff.get() : nullptr, block_size_, hit_counts});
+        settle_fn{heads, boff.get(), blocks_.data(), copies, tok.tokens(), tok.offsets(), block_size_, hit_counts});
     warp::detail::exclusive_scan(where_, hit_counts, pos, requests, stream());
     warp::detail::copy_bytes(where_, offsets.data(), pos, (requests + 1) * sizeof(std::uint64_t), stream());
     warp::detail::synchronize(where_, stream());
@@ -277,6 +263,26 @@ class resident_pool {
   }
 
  private:
+  // A batch's tokens (from its first request's) and token offsets as the backend reads them;
+  // null pointers when no tokens are given.
+  class staged_tokens {
+   public:
+    staged_tokens(backend where, token_requests const* t, std::size_t requests)
+        : given_{t != nullptr},
+          tokens_{where, given_ ? t->tokens + t->offsets[0] : nullptr,
+                  given_ ? static_cast<std::size_t>(t->offsets[requests] - t->offsets[0]) : 0, "kvcache::block_table tokens",
+                  stream()},
+          offsets_{where, given_ ? t->offsets : nullptr, given_ ? requests + 1 : 0, "kvcache::block_table token offsets",
+                   stream()} {}
+    [[nodiscard]] std::uint32_t const* tokens() const noexcept { return given_ ? tokens_.get() : nullptr; }
+    [[nodiscard]] std::int64_t const* offsets() const noexcept { return given_ ? offsets_.get() : nullptr; }
+
+   private:
+    bool given_;
+    warp::detail::input_view<std::uint32_t const*> tokens_;
+    warp::detail::input_view<std::int64_t const*> offsets_;
+  };
+
   static cuda::stream_ref stream() noexcept { return default_stream(); }
   [[nodiscard]] warp::detail::executor ex() const noexcept { return {where_, stream(), nullptr}; }
 
