@@ -9,6 +9,8 @@
 
 #include <cuda_fp16.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -49,17 +51,24 @@ struct reference {
     return idx % lv.size;
   }
 
-  double weight(double t) const { return config.interp == enc::interpolation::smoothstep ? t * t * (3 - 2 * t) : t; }
+  double weight(double t) const {
+    switch (config.interp) {
+      case enc::interpolation::smoothstep: return t * t * (3 - 2 * t);
+      case enc::interpolation::nearest: return 0.0;  // all on the lower corner
+      default: return t;
+    }
+  }
 
-  /// Position of x on level l (rotated about the centre, scaled, shifted by half a cell).
-  std::vector<double> position(int l, std::vector<double> const& x) const {
+  /// Position of x in sub-grid m of level l (rotated about the centre, scaled, shifted by half a cell).
+  std::vector<double> position(int l, int m, std::vector<double> const& x) const {
     int const d = config.dims;
+    auto const& r = rotations[static_cast<std::size_t>(l * config.subgrids + m)];
     std::vector<double> pos(static_cast<std::size_t>(d));
     for (int i = 0; i < d; ++i) {
       double p = x[static_cast<std::size_t>(i)];
       if (config.rotation != enc::rotation_kind::none) {
         p = 0.5;
-        for (int j = 0; j < d; ++j) { p += rotations[static_cast<std::size_t>(l)][static_cast<std::size_t>(i * d + j)] * (x[static_cast<std::size_t>(j)] - 0.5); }
+        for (int j = 0; j < d; ++j) { p += r[static_cast<std::size_t>(i * d + j)] * (x[static_cast<std::size_t>(j)] - 0.5); }
       }
       pos[static_cast<std::size_t>(i)] = p * static_cast<double>(levels[static_cast<std::size_t>(l)].scale) + 0.5;
     }
@@ -67,35 +76,44 @@ struct reference {
   }
 
   std::vector<double> forward(std::vector<double> const& x) const {
-    int const d = config.dims, F = config.features;
+    int const d = config.dims, F = config.features, M = config.subgrids, share = F / M;
     std::vector<double> out(static_cast<std::size_t>(config.levels * F), 0.0);
     for (int l = 0; l < config.levels; ++l) {
       auto const& lv = levels[static_cast<std::size_t>(l)];
-      auto const pos = position(l, x);
-      for (int corner = 0; corner < (1 << d); ++corner) {
-        double w = 1.0;
-        std::vector<std::int64_t> v(static_cast<std::size_t>(d));
-        for (int i = 0; i < d; ++i) {
-          double const g = std::floor(pos[static_cast<std::size_t>(i)]);
-          double const t = weight(pos[static_cast<std::size_t>(i)] - g);
-          bool const up = (corner >> i) & 1;
-          w *= up ? t : 1 - t;
-          v[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(g) + (up ? 1 : 0);
+      for (int m = 0; m < M; ++m) {
+        auto const pos = position(l, m, x);
+        for (int corner = 0; corner < (1 << d); ++corner) {
+          double w = 1.0;
+          std::vector<std::int64_t> v(static_cast<std::size_t>(d));
+          for (int i = 0; i < d; ++i) {
+            double const g = std::floor(pos[static_cast<std::size_t>(i)]);
+            double const t = weight(pos[static_cast<std::size_t>(i)] - g);
+            bool const up = (corner >> i) & 1;
+            w *= up ? t : 1 - t;
+            v[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(g) + (up ? 1 : 0);
+          }
+          if (w == 0.0) { continue; }
+          // Sub-grid m owns features [m F/M, (m + 1) F/M) of every entry.
+          std::size_t const e = (static_cast<std::size_t>(lv.offset) + index(lv, v)) * static_cast<std::size_t>(F) +
+                                static_cast<std::size_t>(m * share);
+          for (int f = 0; f < share; ++f) {
+            out[static_cast<std::size_t>(l * F + m * share + f)] += w * params[e + static_cast<std::size_t>(f)];
+          }
         }
-        std::size_t const e = (static_cast<std::size_t>(lv.offset) + index(lv, v)) * static_cast<std::size_t>(F);
-        for (int f = 0; f < F; ++f) { out[static_cast<std::size_t>(l * F + f)] += w * params[e + static_cast<std::size_t>(f)]; }
       }
     }
     return out;
   }
 
-  /// Smallest distance of any level's fraction to a cell boundary (finite differences need room).
+  /// Smallest distance of any sub-grid's fraction to a cell boundary (finite differences need room).
   double boundary_margin(std::vector<double> const& x) const {
-    double m = 1.0;
+    double margin = 1.0;
     for (int l = 0; l < config.levels; ++l) {
-      for (double p : position(l, x)) { m = std::min({m, p - std::floor(p), std::ceil(p) - p}); }
+      for (int m = 0; m < config.subgrids; ++m) {
+        for (double p : position(l, m, x)) { margin = std::min({margin, p - std::floor(p), std::ceil(p) - p}); }
+      }
     }
-    return m;
+    return margin;
   }
 };
 
@@ -114,9 +132,15 @@ class GridEncoding : public ::testing::Test {
     c.log2_table_size = 6 + static_cast<int>(rng() % 7);  // small tables: dense and hashed levels
     c.base_resolution = 2 + static_cast<double>(rng() % 15);
     c.per_level_scale = 1.3 + 0.1 * static_cast<double>(rng() % 8);
-    c.interp = rng() % 2 ? enc::interpolation::smoothstep : enc::interpolation::linear;
+    enc::interpolation const interps[] = {enc::interpolation::linear, enc::interpolation::smoothstep, enc::interpolation::nearest};
+    c.interp = interps[rng() % 3];
+    int const subgrids[] = {1, 2, 4, 8};
+    do { c.subgrids = subgrids[rng() % 4]; } while (c.features % c.subgrids != 0);
     if (rng() % 2) {
-      c.rotation = dims == 2 ? enc::rotation_kind::golden : dims == 3 ? enc::rotation_kind::spread : enc::rotation_kind::none;
+      bool const second = rng() % 2;
+      c.rotation = dims == 2   ? (second ? enc::rotation_kind::progressive : enc::rotation_kind::golden)
+                   : dims == 3 ? (second ? enc::rotation_kind::icosahedral : enc::rotation_kind::spread)
+                               : enc::rotation_kind::none;
     }
     return c;
   }
@@ -164,8 +188,27 @@ TEST(GridConfig, BadValuesAreClearErrors) {
   c.features = 3;
   EXPECT_NE(message(c).find("features per level must be 1, 2, 4 or 8, got 3"), std::string::npos);
   c = {};
-  c.levels = 40;
-  EXPECT_NE(message(c).find("levels must be in [1, 32], got 40"), std::string::npos);
+  c.levels = 200;
+  EXPECT_NE(message(c).find("levels must be in [1, 128], got 200"), std::string::npos);
+  c = {};
+  c.subgrids = 3;
+  EXPECT_NE(message(c).find("subgrids per level must be 1, 2, 4 or 8 and divide the 2 features, got 3"), std::string::npos);
+  c.subgrids = 4;  // F = 2
+  EXPECT_NE(message(c).find("divide the 2 features, got 4"), std::string::npos);
+  c = {};
+  c.dims = 2;
+  c.rotation = enc::rotation_kind::icosahedral;
+  EXPECT_NE(message(c).find("icosahedral rotations are 3-D"), std::string::npos);
+  c = {};
+  c.rotation = enc::rotation_kind::progressive;  // dims = 3
+  EXPECT_NE(message(c).find("progressive-angle rotations are 2-D"), std::string::npos);
+  c = {};
+  c.dims = 2;
+  c.features = 4;
+  c.subgrids = 2;
+  c.rotation = enc::rotation_kind::user;
+  c.matrices.assign(static_cast<std::size_t>(c.levels), {1, 0, 0, 1});  // one per level, not per sub-grid
+  EXPECT_NE(message(c).find("one matrix per sub-grid of each level: 32 expected, got 16"), std::string::npos) << message(c);
   c = {};
   c.rotation = enc::rotation_kind::golden;  // dims = 3
   EXPECT_NE(message(c).find("golden-angle rotations are 2-D"), std::string::npos);
@@ -180,10 +223,14 @@ TEST(GridConfig, BadValuesAreClearErrors) {
 }
 
 TEST(GridConfig, RotationsAreOrthonormalAndLevelZeroIsIdentity) {
-  for (auto kind : {enc::rotation_kind::golden, enc::rotation_kind::spread}) {
+  for (auto kind : {enc::rotation_kind::golden, enc::rotation_kind::spread, enc::rotation_kind::progressive,
+                    enc::rotation_kind::icosahedral}) {
+   for (int subgrids : {1, 4}) {
     enc::grid_config c;
-    c.dims = kind == enc::rotation_kind::golden ? 2 : 3;
+    c.dims = kind == enc::rotation_kind::golden || kind == enc::rotation_kind::progressive ? 2 : 3;
     c.rotation = kind;
+    c.features = 4;
+    c.subgrids = subgrids;
     auto const r = enc::rotation_matrices(c);
     int const d = c.dims;
     for (std::size_t l = 0; l < r.size(); ++l) {
@@ -200,8 +247,92 @@ TEST(GridConfig, RotationsAreOrthonormalAndLevelZeroIsIdentity) {
         EXPECT_NEAR(det, 1.0, 1e-12);
       }
     }
+    ASSERT_EQ(r.size(), static_cast<std::size_t>(c.levels * subgrids));
     for (int i = 0; i < d; ++i) {
       for (int j = 0; j < d; ++j) { EXPECT_EQ(r[0][static_cast<std::size_t>(i * d + j)], i == j ? 1.0 : 0.0); }
+    }
+   }
+  }
+}
+
+// Progressive angles: with one sub-grid theta_l = l pi / (2L); with M, a level's sub-grids are a
+// quarter turn / M apart and the L M angles are distinct multiples of pi / (2LM).
+TEST(GridConfig, ProgressiveAnglesSplitTheQuarterTurn) {
+  double const pi = 3.14159265358979323846;
+  enc::grid_config c;
+  c.dims = 2;
+  c.levels = 16;
+  c.features = 8;
+  c.rotation = enc::rotation_kind::progressive;
+  for (int subgrids : {1, 2, 8}) {
+    c.subgrids = subgrids;
+    auto const r = enc::rotation_matrices(c);
+    std::vector<long> steps;
+    for (int l = 0; l < c.levels; ++l) {
+      for (int m = 0; m < subgrids; ++m) {
+        auto const& q = r[static_cast<std::size_t>(l * subgrids + m)];
+        double const angle = std::atan2(q[2], q[0]);
+        double const want = m * pi / (2.0 * subgrids) + l * pi / (2.0 * c.levels * subgrids);
+        EXPECT_NEAR(angle, want, 1e-12) << "level " << l << " sub-grid " << m;
+        double const step = angle / (pi / (2.0 * c.levels * subgrids));
+        EXPECT_NEAR(step, std::round(step), 1e-9);
+        steps.push_back(std::lround(step));
+      }
+    }
+    std::sort(steps.begin(), steps.end());
+    EXPECT_EQ(std::adjacent_find(steps.begin(), steps.end()), steps.end()) << "the angles are distinct";
+    EXPECT_LT(steps.back(), c.levels * subgrids) << "all within a quarter turn";
+  }
+}
+
+// The icosahedral set: five orientations (the cubes of the compound in a dodecahedron), each a
+// symmetry of the icosahedron, no two the same grid (no cube symmetry takes one to another).
+TEST(GridConfig, IcosahedralRotationsAreTheFiveCubesOfTheDodecahedron) {
+  enc::grid_config c;
+  c.dims = 3;
+  c.levels = 4;
+  c.features = 4;
+  c.subgrids = 4;
+  c.rotation = enc::rotation_kind::icosahedral;
+  auto const r = enc::rotation_matrices(c);
+  double const phi = (1 + std::sqrt(5.0)) / 2;
+  std::vector<std::array<double, 3>> vertices;
+  for (double a : {-1.0, 1.0}) {
+    for (double b : {-phi, phi}) {
+      vertices.push_back({0, a, b});
+      vertices.push_back({a, b, 0});
+      vertices.push_back({b, 0, a});
+    }
+  }
+  auto apply = [](std::vector<double> const& m, std::array<double, 3> const& v) {
+    std::array<double, 3> out{};
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 3; ++j) { out[static_cast<std::size_t>(i)] += m[static_cast<std::size_t>(i * 3 + j)] * v[static_cast<std::size_t>(j)]; }
+    }
+    return out;
+  };
+  for (std::size_t k = 0; k < r.size(); ++k) {
+    for (auto const& v : vertices) {  // maps the icosahedron onto itself
+      auto const w = apply(r[k], v);
+      bool const found = std::any_of(vertices.begin(), vertices.end(), [&](auto const& u) {
+        return std::abs(u[0] - w[0]) + std::abs(u[1] - w[1]) + std::abs(u[2] - w[2]) < 1e-9;
+      });
+      ASSERT_TRUE(found) << "sub-grid " << k;
+    }
+    EXPECT_EQ(r[k], r[k % 5]) << "sub-grid " << k << " repeats class " << k % 5;
+  }
+  for (std::size_t a = 0; a < 5; ++a) {
+    for (std::size_t b = a + 1; b < 5; ++b) {
+      // r_a^T r_b is a signed permutation only if the two grids coincide.
+      bool permutation = true;
+      for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 3; ++j) {
+          double x = 0;
+          for (int k = 0; k < 3; ++k) { x += r[a][static_cast<std::size_t>(k * 3 + i)] * r[b][static_cast<std::size_t>(k * 3 + j)]; }
+          permutation = permutation && (std::abs(x) < 1e-9 || std::abs(std::abs(x) - 1) < 1e-9);
+        }
+      }
+      EXPECT_FALSE(permutation) << "orientations " << a << " and " << b << " give the same grid";
     }
   }
 }
@@ -252,6 +383,74 @@ TYPED_TEST(GridEncoding, IdentityRotationsReproducePlainMheBitForBit) {
   EXPECT_EQ(0, std::memcmp(ya.data(), yb.data(), ya.size() * sizeof(float)));
 }
 
+// R-MHE's sub-grids with identity rotations are MHE: the same table, the same outputs and
+// parameter gradients, bit for bit (each sub-grid reads its share of the features of the entries
+// MHE reads), whether the rotations are left out or given as identity matrices.
+TYPED_TEST(GridEncoding, IdentitySubGridsReproducePlainMheBitForBit) {
+  for (int dims : {2, 3}) {
+    enc::grid_config plain;
+    plain.dims = dims;
+    plain.levels = 6;
+    plain.features = 8;
+    plain.log2_table_size = 10;
+    enc::grid_encoding<> a{plain, TestFixture::where};
+    std::size_t const n = 1000;
+    std::vector<float> points(static_cast<std::size_t>(dims) * n);
+    std::mt19937_64 rng{11};
+    for (auto& p : points) { p = std::uniform_real_distribution<float>(0, 1)(rng); }
+    std::vector<float> ya(n * static_cast<std::size_t>(a.output_width())), dl_dy(ya.size());
+    for (auto& v : dl_dy) { v = std::uniform_real_distribution<float>(-1, 1)(rng); }
+    a.forward(points.data(), n, ya.data());
+    std::vector<float> ga(static_cast<std::size_t>(a.num_params()));
+    a.backward_params(points.data(), n, dl_dy.data(), ga.data(), enc::gradient_mode::deterministic);
+    for (int subgrids : {2, 4, 8}) {
+      for (bool matrices : {false, true}) {
+        enc::grid_config c = plain;
+        c.subgrids = subgrids;
+        if (matrices) {
+          c.rotation = enc::rotation_kind::user;
+          std::vector<double> id(static_cast<std::size_t>(dims * dims), 0.0);
+          for (int i = 0; i < dims; ++i) { id[static_cast<std::size_t>(i * dims + i)] = 1.0; }
+          c.matrices.assign(static_cast<std::size_t>(c.levels * subgrids), id);
+        }
+        enc::grid_encoding<> b{c, TestFixture::where};
+        ASSERT_EQ(b.num_params(), a.num_params());
+        b.set_params(a.get_params());
+        std::vector<float> yb(ya.size()), gb(ga.size());
+        b.forward(points.data(), n, yb.data());
+        b.backward_params(points.data(), n, dl_dy.data(), gb.data(), enc::gradient_mode::deterministic);
+        EXPECT_EQ(0, std::memcmp(ya.data(), yb.data(), ya.size() * sizeof(float))) << "d " << dims << " M " << subgrids;
+        EXPECT_EQ(0, std::memcmp(ga.data(), gb.data(), ga.size() * sizeof(float))) << "d " << dims << " M " << subgrids;
+      }
+    }
+  }
+}
+
+// 128 levels (tiny-cuda-nn's limit) with a scale that keeps the finest below 2^24.
+TYPED_TEST(GridEncoding, OneHundredTwentyEightLevelsMatchTheReference) {
+  enc::grid_config c;
+  c.dims = 2;
+  c.levels = 128;
+  c.features = 2;
+  c.log2_table_size = 8;
+  c.base_resolution = 4;
+  c.per_level_scale = 1.05;
+  c.rotation = enc::rotation_kind::progressive;
+  c.subgrids = 2;
+  enc::grid_encoding<> e{c, TestFixture::where};
+  auto const params = TestFixture::random_params(e, 3);
+  reference const ref{c, params};
+  std::vector<float> points{0.3f, 0.7f, 0.01f, 0.99f, 0.5f, 0.5f};
+  std::vector<float> y(3 * static_cast<std::size_t>(e.output_width()));
+  e.forward(points.data(), 3, y.data());
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto const want = ref.forward({points[2 * i], points[2 * i + 1]});
+    for (std::size_t k = 0; k < want.size(); ++k) {
+      ASSERT_NEAR(y[i * want.size() + k], want[k], 2e-4 * (1 + std::abs(want[k]))) << "point " << i << " output " << k;
+    }
+  }
+}
+
 TYPED_TEST(GridEncoding, ForwardMatchesFloat64ReferenceOnRandomConfigurations) {
   std::mt19937_64 rng{2024};
   for (int trial = 0; trial < 24; ++trial) {
@@ -281,18 +480,32 @@ TYPED_TEST(GridEncoding, ForwardMatchesFloat64ReferenceOnRandomConfigurations) {
 }
 
 TYPED_TEST(GridEncoding, GradientsMatchFiniteDifferencesOfTheReference) {
+  struct variant {
+    enc::interpolation interp;
+    int rotation;  // 0: none, 1: golden / spread, 2: progressive / icosahedral
+    int subgrids;
+  };
+  std::vector<variant> const variants{
+      {enc::interpolation::linear, 0, 1},    {enc::interpolation::linear, 1, 1},     {enc::interpolation::smoothstep, 0, 1},
+      {enc::interpolation::smoothstep, 1, 1}, {enc::interpolation::linear, 2, 2},    {enc::interpolation::smoothstep, 2, 2},
+      {enc::interpolation::linear, 1, 2},    {enc::interpolation::nearest, 2, 2},    {enc::interpolation::nearest, 0, 1}};
   for (int dims : {2, 3}) {
-    for (auto interp : {enc::interpolation::linear, enc::interpolation::smoothstep}) {
-      for (bool rotated : {false, true}) {
+    for (variant const& v : variants) {
+      {
+        enc::interpolation const interp = v.interp;
+        bool const rotated = v.rotation != 0;
         enc::grid_config c;
         c.dims = dims;
         c.levels = 5;
         c.features = 2;
+        c.subgrids = v.subgrids;
         c.log2_table_size = 9;
         c.base_resolution = 4;
         c.per_level_scale = 1.7;
         c.interp = interp;
-        c.rotation = !rotated ? enc::rotation_kind::none : dims == 2 ? enc::rotation_kind::golden : enc::rotation_kind::spread;
+        c.rotation = v.rotation == 0   ? enc::rotation_kind::none
+                     : v.rotation == 1 ? (dims == 2 ? enc::rotation_kind::golden : enc::rotation_kind::spread)
+                                       : (dims == 2 ? enc::rotation_kind::progressive : enc::rotation_kind::icosahedral);
         enc::grid_encoding<> e{c, TestFixture::where};
         auto const params = TestFixture::random_params(e, 99);
         reference ref{c, params};
@@ -329,8 +542,8 @@ TYPED_TEST(GridEncoding, GradientsMatchFiniteDifferencesOfTheReference) {
             xm[static_cast<std::size_t>(j)] -= h;
             double const fd = (loss(ref, xp, i) - loss(ref, xm, i)) / (2 * h);
             ASSERT_NEAR(dl_dx[i * dims + static_cast<std::size_t>(j)], fd, 2e-3 * (1 + std::abs(fd)))
-                << "d = " << dims << (rotated ? ", rotated" : "") << ", smoothstep " << (interp == enc::interpolation::smoothstep)
-                << ", point " << i << ", axis " << j;
+                << "d = " << dims << (rotated ? ", rotated" : "") << ", interpolation " << static_cast<int>(interp)
+                << ", sub-grids " << v.subgrids << ", point " << i << ", axis " << j;
           }
         }
 

@@ -7,6 +7,11 @@
 // multiple of 8) entries of F features: a level whose grid fits is dense (one entry per vertex),
 // finer ones hash vertices into T entries. The per-level offsets match tiny-cuda-nn, so parameter
 // counts agree (d = 3, L = 16, F = 2, T = 2^19, N_min = 16, N_max = 2048: 12,196,240).
+//
+// R-MHE as its paper defines it: each level is M rotated sub-grids (M divides F), sub-grid m
+// owning features [m F/M, (m + 1) F/M) of every entry of the level's table and hashing its own
+// rotated copy of the point. The table, the parameter count and the output layout are MHE's; with
+// identity rotations every sub-grid hashes the same vertex and the encoding is MHE, bit for bit.
 #pragma once
 
 #include <array>
@@ -20,11 +25,18 @@
 
 namespace warp::encoding {
 
-enum class interpolation { linear, smoothstep };
+/// How a point's cell corners are weighted: d-linear, smoothstep (t^2 (3 - 2t) per axis), or
+/// nearest (tiny-cuda-nn's Nearest: the whole weight on the cell's lower corner in the shifted
+/// grid, i.e. the vertex nearest to x * s_l; no gradient to the inputs).
+enum class interpolation { linear, smoothstep, nearest };
 
-/// Per-level input rotations: none (plain MHE); `golden` 2-D angles l * angle (default: the golden
-/// angle); `spread` 3-D rotations from a deterministic well-spread set; `user` matrices.
-enum class rotation_kind { none, golden, spread, user };
+/// Rotations of the levels' sub-grids, for sub-grid m of level l (k = l M + m; rotation.cuh):
+/// none (plain MHE); `golden` 2-D angles k * angle (default: the golden angle); `progressive`
+/// 2-D angles m pi / (2M) + l pi / (2LM) (with M = 1, theta_l = l pi / (2L)); `spread` 3-D
+/// rotations from a deterministic well-spread set; `icosahedral` 3-D, the five orientations of
+/// the cubes inscribed in a dodecahedron (the icosahedral rotations modulo the cube's); `user`
+/// matrices (L M of them).
+enum class rotation_kind { none, golden, spread, user, progressive, icosahedral };
 
 inline constexpr double golden_angle = 2.39996322972865332;  // pi * (3 - sqrt(5))
 
@@ -34,8 +46,9 @@ inline constexpr double max_resolution = 16777216.0;
 
 struct grid_config {
   int dims = 3;                  ///< input dimensions d, 1..4
-  int levels = 16;               ///< L, 1..32
+  int levels = 16;               ///< L, 1..128 (tiny-cuda-nn's limit)
   int features = 2;              ///< F per level: 1, 2, 4 or 8
+  int subgrids = 1;              ///< M rotated sub-grids per level, F / M features each: 1, 2, 4 or 8, dividing F
   int log2_table_size = 19;      ///< T = 2^log2_table_size entries per level at most, 4..30
   double base_resolution = 16;   ///< N_min, in [2, 2^24]
   double per_level_scale = 2.0;  ///< b > 1 (ignored when finest_resolution > 0); every level's scale stays below 2^24
@@ -44,7 +57,7 @@ struct grid_config {
   std::array<std::uint32_t, 4> primes = {1u, 2654435761u, 805459861u, 3674653429u};
   rotation_kind rotation = rotation_kind::none;
   double angle = golden_angle;             ///< step of the golden (2-D) rotations, radians
-  std::vector<std::vector<double>> matrices;  ///< rotation_kind::user: L row-major d x d matrices
+  std::vector<std::vector<double>> matrices;  ///< rotation_kind::user: L M row-major d x d matrices (sub-grid m of level l at l M + m)
 
   /// The scale factor between levels actually used.
   [[nodiscard]] double scale_factor() const {
@@ -58,9 +71,16 @@ struct grid_config {
   void validate() const {
     auto bad = [](std::string const& what) { return invalid_argument("grid_config: " + what); };
     if (dims < 1 || dims > 4) { throw bad("dims must be in [1, 4], got " + std::to_string(dims)); }
-    if (levels < 1 || levels > 32) { throw bad("levels must be in [1, 32], got " + std::to_string(levels)); }
+    if (levels < 1 || levels > 128) { throw bad("levels must be in [1, 128], got " + std::to_string(levels)); }
     if (features != 1 && features != 2 && features != 4 && features != 8) {
       throw bad("features per level must be 1, 2, 4 or 8, got " + std::to_string(features));
+    }
+    if ((subgrids != 1 && subgrids != 2 && subgrids != 4 && subgrids != 8) || features % subgrids != 0) {
+      throw bad("subgrids per level must be 1, 2, 4 or 8 and divide the " + std::to_string(features) +
+                " features, got " + std::to_string(subgrids));
+    }
+    if (interp != interpolation::linear && interp != interpolation::smoothstep && interp != interpolation::nearest) {
+      throw bad("unknown interpolation " + std::to_string(static_cast<int>(interp)));
     }
     if (log2_table_size < 4 || log2_table_size > 30) {
       throw bad("log2_table_size must be in [4, 30], got " + std::to_string(log2_table_size));
@@ -94,16 +114,22 @@ struct grid_config {
                   number(max_resolution) + " vertices per axis; use fewer levels or a smaller scale");
       }
     }
-    if (rotation == rotation_kind::golden && dims != 2) {
-      throw bad("golden-angle rotations are 2-D; use spread (3-D) or user matrices for dims = " + std::to_string(dims));
+    if ((rotation == rotation_kind::golden || rotation == rotation_kind::progressive) && dims != 2) {
+      throw bad(std::string(rotation == rotation_kind::golden ? "golden-angle" : "progressive-angle") +
+                " rotations are 2-D; use spread or icosahedral (3-D) or user matrices for dims = " + std::to_string(dims));
     }
-    if (rotation == rotation_kind::spread && dims != 3) {
-      throw bad("the spread rotation set is 3-D; use golden (2-D) or user matrices for dims = " + std::to_string(dims));
+    if ((rotation == rotation_kind::spread || rotation == rotation_kind::icosahedral) && dims != 3) {
+      throw bad(std::string(rotation == rotation_kind::spread ? "the spread rotation set" : "icosahedral rotations") +
+                " are 3-D; use golden or progressive (2-D) or user matrices for dims = " + std::to_string(dims));
+    }
+    if (rotation < rotation_kind::none || rotation > rotation_kind::icosahedral) {
+      throw bad("unknown rotation kind " + std::to_string(static_cast<int>(rotation)));
     }
     if (rotation == rotation_kind::user) {
-      if (matrices.size() != static_cast<std::size_t>(levels)) {
-        throw bad("user rotations need one matrix per level: " + std::to_string(levels) + " expected, got " +
-                  std::to_string(matrices.size()));
+      std::size_t const wanted = static_cast<std::size_t>(levels) * static_cast<std::size_t>(subgrids);
+      if (matrices.size() != wanted) {
+        throw bad("user rotations need one matrix per sub-grid of each level: " + std::to_string(wanted) +
+                  " expected, got " + std::to_string(matrices.size()));
       }
       for (std::size_t l = 0; l < matrices.size(); ++l) {
         auto const& m = matrices[l];
@@ -138,7 +164,8 @@ struct grid_level {
   std::uint32_t offset;      ///< first table entry of the level (entries of F features)
   std::uint32_t size;        ///< table entries of the level
   bool dense;                ///< resolution^d fits: one entry per vertex, no hashing
-  bool rotated = false;      ///< the level's rotation is not the identity (set by grid_encoding)
+  bool rotated = false;      ///< some sub-grid's rotation is not the identity (set by grid_encoding)
+  std::uint8_t rotated_subgrids = 0;  ///< bit m: sub-grid m's rotation is not the identity
 };
 
 /// The levels of a validated configuration, tiny-cuda-nn's way.
@@ -156,7 +183,7 @@ inline std::vector<grid_level> make_levels(grid_config const& c) {
     entries = (entries + 7) / 8 * 8;
     bool const is_dense = entries <= table && dense <= static_cast<double>(table);
     if (entries > table) { entries = table; }
-    out.push_back(grid_level{scale, resolution, static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(entries), is_dense, false});
+    out.push_back(grid_level{scale, resolution, static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(entries), is_dense, false, 0});
     offset += entries;
     if (offset * static_cast<std::uint64_t>(c.features) > (std::uint64_t{1} << 32)) {
       throw invalid_argument("grid_config: " + std::to_string(offset * c.features) + " parameters exceed 2^32");

@@ -2,6 +2,7 @@
 // optional per-level rotations (R-MHE), fp32 or fp16 parameters, on the GPU or the host.
 //
 //   warp::encoding::grid_config c;  c.dims = 2; c.rotation = warp::encoding::rotation_kind::golden;
+//   c.features = 8; c.subgrids = 4;                        // R-MHE: 4 rotated sub-grids of 2 features per level
 //   warp::encoding::grid_encoding<> enc{c};                  // grid_encoding<__half>: fp16 parameters
 //   enc.initialize_uniform(1e-4f, 42);                     // U(-1e-4, 1e-4), as tiny-cuda-nn
 //   enc.forward(points, n, features);                      // n x (L * F), row-major
@@ -175,17 +176,20 @@ class grid_encoding {
     levels_ = make_levels(config_);
     auto const matrices = rotation_matrices(config_);
     std::vector<float> rotation;
-    for (std::size_t l = 0; l < levels_.size(); ++l) {
+    std::size_t const subgrids = static_cast<std::size_t>(config_.subgrids);
+    for (std::size_t k = 0; k < matrices.size(); ++k) {
       bool identity = true;
       for (int i = 0; i < config_.dims; ++i) {
         for (int j = 0; j < config_.dims; ++j) {
-          double const m = matrices[l][static_cast<std::size_t>(i * config_.dims + j)];
+          double const m = matrices[k][static_cast<std::size_t>(i * config_.dims + j)];
           rotation.push_back(static_cast<float>(m));
           identity &= m == (i == j ? 1.0 : 0.0);
         }
       }
-      levels_[l].rotated = !identity;
+      // Identity sub-grids skip the rotation: bit-identical to plain MHE.
+      if (!identity) { levels_[k / subgrids].rotated_subgrids |= static_cast<std::uint8_t>(1u << (k % subgrids)); }
     }
+    for (grid_level& lv : levels_) { lv.rotated = lv.rotated_subgrids != 0; }
     num_params_ = parameter_count(config_);
     level_buffer_ = warp::detail::buffer<grid_level>{where, levels_.size(), stream};
     warp::detail::copy_bytes(where, level_buffer_.data(), levels_.data(), levels_.size() * sizeof(grid_level), stream);
@@ -207,7 +211,7 @@ class grid_encoding {
   [[nodiscard]] Param const* params() const noexcept { return params_.data(); }
   /// For users' fused kernels: pass to encode_point / scatter_param_gradient / input_gradient.
   [[nodiscard]] grid_view view() const noexcept {
-    grid_view g{config_.dims, config_.levels, config_.features, config_.interp, {}, level_buffer_.data(),
+    grid_view g{config_.dims, config_.levels, config_.features, config_.subgrids, config_.interp, {}, level_buffer_.data(),
                 config_.rotation == rotation_kind::none ? nullptr : rotation_buffer_.data()};
     for (int i = 0; i < 4; ++i) { g.primes[i] = config_.primes[static_cast<std::size_t>(i)]; }
     return g;

@@ -39,18 +39,22 @@ inline double psf_kernel(grid_config const& c, std::vector<grid_level> const& le
                          std::vector<double> const& x0) {
   int const d = c.dims;
   double k = 0.0;
-  for (int l = 0; l < c.levels; ++l) {
-    double s = 1.0;  // the kernel factorizes over axes within a level
+  // A level's M sub-grids each carry F / M of its features: the level's kernel is their mean.
+  for (int sub = 0; sub < c.levels * c.subgrids; ++sub) {
+    int const l = sub / c.subgrids;
+    double s = 1.0 / c.subgrids;  // the kernel factorizes over axes within a sub-grid
     for (int i = 0; i < d; ++i) {
       double p = 0.5, q = 0.5;
       for (int j = 0; j < d; ++j) {
-        double const r = c.rotation == rotation_kind::none ? (i == j ? 1.0 : 0.0) : rot[static_cast<std::size_t>(l)][static_cast<std::size_t>(i * d + j)];
+        double const r = c.rotation == rotation_kind::none ? (i == j ? 1.0 : 0.0) : rot[static_cast<std::size_t>(sub)][static_cast<std::size_t>(i * d + j)];
         p += r * (x[static_cast<std::size_t>(j)] - 0.5);
         q += r * (x0[static_cast<std::size_t>(j)] - 0.5);
       }
       double const scale = levels[static_cast<std::size_t>(l)].scale;
       double const a = p * scale + 0.5, b = q * scale + 0.5;
-      auto weight = [&](double t) { return c.interp == interpolation::smoothstep ? t * t * (3 - 2 * t) : t; };
+      auto weight = [&](double t) {
+        return c.interp == interpolation::smoothstep ? t * t * (3 - 2 * t) : c.interp == interpolation::nearest ? 0.0 : t;
+      };
       // Sum over the two vertices of each point's 1-D cell that both share.
       double const ga = std::floor(a), gb = std::floor(b);
       double const wa = weight(a - ga), wb = weight(b - gb);
