@@ -1,0 +1,239 @@
+// The R-MHE paper's 2-D image-regression comparison: each image fitted by a hash grid encoding
+// with M rotated sub-grids per level (M = 1: plain MHE; the features split, so every M has the
+// same parameter count) and a one-hidden-layer MLP trained with Adam, for several seeds; PSNR
+// over every pixel at the end, per run as CSV, and its mean and spread per image and M.
+//
+//   rmhe_regression --images camera.png,brick.png --subgrids 1,2,4,8 --seeds 3 --steps 2000 \
+//                   --csv rmhe.csv [--rotation progressive|golden] [--levels 16] [--features 8]
+//                   [--log2-table 12] [--base 16] [--batch 16384] [--backend host|cuda]
+//   scripts/plot_rmhe_regression.py rmhe.csv rmhe.png
+//
+// M = 1 runs are unrotated (MHE); M > 1 rotate sub-grid m of level l by the chosen generator.
+// Every argument and every image is checked before any training; the CSV is written to a
+// temporary and renamed into place when the last run ends.
+#include <warp/detail/files.cuh>
+#include <warp/encoding/grid_encoding.cuh>
+#include <warp/warp.cuh>
+
+#include "common/cli.hpp"
+#include "common/image_fit.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace enc = warp::encoding;
+
+char const usage[] =
+    "usage: rmhe_regression --images a.png[,b.png...] --csv out.csv [--subgrids 1,2,4,8] [--seeds 3]\n"
+    "                       [--steps 2000] [--rotation progressive|golden] [--levels 16] [--features 8]\n"
+    "                       [--log2-table 12] [--base 16] [--batch 16384] [--backend host|cuda]\n";
+
+struct options {
+  std::vector<std::string> images;
+  std::string csv;
+  std::vector<int> subgrids{1, 2, 4, 8};
+  int seeds = 3;
+  int steps = 2000;
+  enc::rotation_kind rotation = enc::rotation_kind::progressive;
+  int levels = 16, features = 8, log2_table = 12;
+  double base = 16;
+  std::size_t batch = 16384;
+  warp::backend where = warp::default_backend();
+};
+
+options parse(int argc, char** argv) {
+  options o;
+  std::string backend;
+  example::option_reader args{argc, argv, 1, usage};
+  while (args.next()) {
+    std::string const& opt = args.option();
+    if (opt == "--images") {
+      o.images = example::split_list(args.value(), "--images");
+    } else if (opt == "--csv") {
+      o.csv = args.value();
+    } else if (opt == "--subgrids") {
+      o.subgrids.clear();
+      for (auto const& m : example::split_list(args.value(), "--subgrids")) {
+        o.subgrids.push_back(example::parse_integer<int>(m.c_str(), "--subgrids", 1, 8));
+      }
+    } else if (opt == "--seeds") {
+      o.seeds = example::parse_integer<int>(args.value(), "--seeds", 1, 1000);
+    } else if (opt == "--steps") {
+      o.steps = example::parse_integer<int>(args.value(), "--steps", 1, 10000000);
+    } else if (opt == "--rotation") {
+      std::string const r = args.value();
+      if (r == "progressive") {
+        o.rotation = enc::rotation_kind::progressive;
+      } else if (r == "golden") {
+        o.rotation = enc::rotation_kind::golden;
+      } else {
+        throw example::input_error("--rotation must be progressive or golden, got '" + r + "'");
+      }
+    } else if (opt == "--levels") {
+      o.levels = example::parse_integer<int>(args.value(), "--levels", 1, 128);
+    } else if (opt == "--features") {
+      o.features = example::parse_integer<int>(args.value(), "--features", 1, 8);
+    } else if (opt == "--log2-table") {
+      o.log2_table = example::parse_integer<int>(args.value(), "--log2-table", 4, 30);
+    } else if (opt == "--base") {
+      o.base = example::parse_real(args.value(), "--base", 2, 1 << 20);
+    } else if (opt == "--batch") {
+      o.batch = example::parse_integer<std::size_t>(args.value(), "--batch", 1, std::size_t{1} << 24);
+    } else if (opt == "--backend") {
+      backend = args.value();
+    } else {
+      throw example::input_error("unknown option " + opt + "\n" + usage);
+    }
+  }
+  if (o.images.empty()) { throw example::input_error(std::string("--images is required\n") + usage); }
+  if (o.csv.empty()) { throw example::input_error(std::string("--csv is required\n") + usage); }
+  o.where = example::backend_option(backend);
+  return o;
+}
+
+enc::grid_config config_for(options const& o, example::image const& img, int subgrids) {
+  enc::grid_config c;
+  c.dims = 2;
+  c.levels = o.levels;
+  c.features = o.features;
+  c.subgrids = subgrids;
+  c.log2_table_size = o.log2_table;
+  c.base_resolution = o.base;
+  c.finest_resolution = std::max<double>(o.base, std::max(img.width, img.height));
+  c.rotation = subgrids == 1 ? enc::rotation_kind::none : o.rotation;
+  c.validate();  // a sub-grid count that does not divide the features is reported here, before any work
+  return c;
+}
+
+struct run_result {
+  std::string image;
+  int subgrids;
+  int seed;
+  double psnr;
+  double seconds;
+  std::uint64_t params;
+};
+
+run_result fit(options const& o, std::string const& name, example::image const& img, int subgrids, int seed) {
+  auto const start = std::chrono::steady_clock::now();
+  example::model m{config_for(o, img, subgrids), img.channels, o.where, static_cast<std::uint64_t>(1000 + seed)};
+  std::size_t const pixels = static_cast<std::size_t>(img.width) * img.height;
+  std::vector<float> all_points(2 * pixels);
+  for (int y = 0; y < img.height; ++y) {
+    for (int x = 0; x < img.width; ++x) {
+      std::size_t const i = static_cast<std::size_t>(y) * img.width + x;
+      all_points[2 * i] = (x + 0.5f) / img.width;
+      all_points[2 * i + 1] = (y + 0.5f) / img.height;
+    }
+  }
+  auto const stream = warp::default_stream();
+  warp::detail::buffer<float> eval{o.where, all_points.size(), stream};
+  warp::detail::copy_bytes(o.where, eval.data(), all_points.data(), all_points.size() * sizeof(float), stream);
+  std::vector<float> points(2 * o.batch), targets(o.batch * static_cast<std::size_t>(img.channels));
+  warp::detail::buffer<float> d_points{o.where, points.size(), stream}, d_targets{o.where, targets.size(), stream};
+  std::mt19937_64 rng{static_cast<std::uint64_t>(seed)};
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (int step = 0; step < o.steps; ++step) {
+    for (std::size_t i = 0; i < o.batch; ++i) {  // random positions, the nearest pixel as the target
+      float const x = u(rng), y = u(rng);
+      points[2 * i] = x;
+      points[2 * i + 1] = y;
+      int const px = std::min(img.width - 1, static_cast<int>(x * img.width));
+      int const py = std::min(img.height - 1, static_cast<int>(y * img.height));
+      for (int ch = 0; ch < img.channels; ++ch) { targets[i * img.channels + ch] = img.at(px, py, ch); }
+    }
+    warp::detail::copy_bytes(o.where, d_points.data(), points.data(), points.size() * sizeof(float), stream);
+    warp::detail::copy_bytes(o.where, d_targets.data(), targets.data(), targets.size() * sizeof(float), stream);
+    m.train(d_points.data(), d_targets.data(), o.batch, step);
+    if ((step + 1) % std::max(1, o.steps / 4) == 0 && step + 1 != o.steps) {  // progress (a PSNR costs a full-image pass)
+      std::fprintf(stderr, "  %s M=%d seed %d: step %d of %d, %.0f s\n", name.c_str(), subgrids, seed, step + 1, o.steps,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  }
+  double const p = example::psnr(img, m.predict(eval.data(), pixels));
+  double const seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {name, subgrids, seed, p, seconds, m.num_params()};
+}
+
+std::string base_name(std::string const& path) {
+  std::size_t const slash = path.rfind('/');
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::size_t const dot = name.rfind('.');
+  return dot == std::string::npos ? name : name.substr(0, dot);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    options const o = parse(argc, argv);
+    example::require_writable_prefix(o.csv);
+    // Every image read and every configuration validated before the first run.
+    std::vector<example::image> images;
+    for (auto const& path : o.images) {
+      example::require_readable(path, "image");
+#ifdef WARP_HAVE_PNG
+      images.push_back(example::read_png(path));
+#else
+      throw std::runtime_error("this build has no libpng: PNG input is unavailable");
+#endif
+    }
+    for (auto const& img : images) {
+      for (int m : o.subgrids) { (void)config_for(o, img, m); }
+    }
+    std::size_t const runs = images.size() * o.subgrids.size() * static_cast<std::size_t>(o.seeds);
+    std::cerr << runs << " runs on the " << warp::to_string(o.where) << " backend: " << images.size() << " image(s) x "
+              << o.subgrids.size() << " sub-grid counts x " << o.seeds << " seed(s), " << o.steps << " steps of "
+              << o.batch << " points\n";
+    std::vector<run_result> results;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      for (int m : o.subgrids) {
+        for (int seed = 0; seed < o.seeds; ++seed) {
+          results.push_back(fit(o, base_name(o.images[i]), images[i], m, seed));
+          run_result const& r = results.back();
+          std::fprintf(stderr, "[%zu/%zu] %s M=%d seed %d: %.2f dB (%.0f s, %llu parameters)\n", results.size(), runs,
+                       r.image.c_str(), r.subgrids, r.seed, r.psnr, r.seconds, static_cast<unsigned long long>(r.params));
+        }
+      }
+    }
+    std::ostringstream csv;
+    csv << "image,subgrids,rotation,seed,steps,batch,levels,features,log2_table,parameters,psnr_db,seconds\n";
+    char const* rotation = o.rotation == enc::rotation_kind::golden ? "golden" : "progressive";
+    for (auto const& r : results) {
+      csv << r.image << ',' << r.subgrids << ',' << (r.subgrids == 1 ? "none" : rotation) << ',' << r.seed << ',' << o.steps
+          << ',' << o.batch << ',' << o.levels << ',' << o.features << ',' << o.log2_table << ',' << r.params << ','
+          << r.psnr << ',' << r.seconds << '\n';
+    }
+    std::string const text = csv.str();
+    warp::detail::atomic_file_writer out{o.csv, "rmhe_regression"};
+    out.write(text.data(), text.size());
+    out.commit();
+    // Mean and sample standard deviation per image and M.
+    std::printf("%-12s %4s %10s %8s %6s\n", "image", "M", "PSNR mean", "sd", "runs");
+    std::map<std::pair<std::string, int>, std::vector<double>> groups;
+    for (auto const& r : results) { groups[{r.image, r.subgrids}].push_back(r.psnr); }
+    for (auto const& [key, v] : groups) {
+      double mean = 0;
+      for (double x : v) { mean += x; }
+      mean /= static_cast<double>(v.size());
+      double var = 0;
+      for (double x : v) { var += (x - mean) * (x - mean); }
+      double const sd = v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : 0.0;
+      std::printf("%-12s %4d %10.2f %8.2f %6zu\n", key.first.c_str(), key.second, mean, sd, v.size());
+    }
+    return 0;
+  } catch (std::exception const& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
