@@ -1,17 +1,21 @@
-// Measures the collision-free point spread function (PSF) of grid encoding configurations, plain
-// (MHE) and rotated (R-MHE), and prints its widths along the axes and the diagonals.
+// Measures the point spread function (PSF) of grid encoding configurations, plain (MHE) and
+// rotated (R-MHE), under the two collision-free protocols, and prints its widths.
 //
 //   example_point_spread [dims = 2] [levels = 16] [N_min = 16] [per-level scale = 1.5] [smoothstep]
 //
-// The PSF is the encoding's one-gradient-step response to a point constraint, averaged over the
-// constraint's offset from the grids (see include/warp/encoding/point_spread.cuh). Anisotropy is
-// the axis width over the diagonal width (1 = isotropic), at half maximum and at 10 %.
+// "tent" is the paper's closed-form model (the mean over levels of d-linear tents centred on the
+// constraint), "offset" the one-gradient-step kernel averaged over the constraint's offset from
+// the grids (see include/warp/encoding/point_spread.cuh). Anisotropy is the axis width over the
+// diagonal width (1 = isotropic), at half maximum and at 10 %; in 2-D also the FWHM's max / min
+// over directions, in 3-D the axis over the body-diagonal width; FWHM x N_avg relates the width to
+// the geometric mean of the levels' resolutions.
 #include <warp/encoding/point_spread.cuh>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <string>
 
 int main(int argc, char** argv) {
   try {
@@ -26,13 +30,22 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "error: the PSF tool compares MHE and R-MHE for dims 2 and 3, got %d\n", c.dims);
       return 2;
     }
-    std::printf("%-6s %12s %12s %10s %12s %12s %10s\n", "", "FWHM axis", "FWHM diag", "ratio", "10% axis", "10% diag", "ratio");
-    for (bool rotated : {false, true}) {
-      auto cfg = c;
-      if (rotated) { cfg.rotation = c.dims == 2 ? warp::encoding::rotation_kind::golden : warp::encoding::rotation_kind::spread; }
-      auto const r = warp::encoding::point_spread(cfg, 400);
-      std::printf("%-6s %12.6f %12.6f %10.4f %12.6f %12.6f %10.4f\n", rotated ? "R-MHE" : "MHE", r.fwhm_axis, r.fwhm_diagonal,
-                  r.anisotropy, r.tail_axis, r.tail_diagonal, r.tail_anisotropy);
+    std::printf("%-19s %10s %10s %8s %10s %10s %8s %9s %10s\n", "", "FWHM axis", "FWHM diag", "ratio", "10% axis",
+                "10% diag", "ratio", c.dims == 2 ? "max/min" : "body", "FWHM*Navg");
+    for (auto protocol : {warp::encoding::psf_protocol::tent_centred, warp::encoding::psf_protocol::offset_averaged}) {
+      for (int kind = 0; kind < 3; ++kind) {
+        auto cfg = c;
+        namespace enc = warp::encoding;
+        if (kind == 1) { cfg.rotation = c.dims == 2 ? enc::rotation_kind::progressive : enc::rotation_kind::icosahedral; }
+        if (kind == 2) { cfg.rotation = c.dims == 2 ? enc::rotation_kind::golden : enc::rotation_kind::spread; }
+        auto const r = enc::point_spread(cfg, protocol, 400);
+        char const* names[2][3] = {{"MHE", "R-MHE progr.", "R-MHE golden"}, {"MHE", "R-MHE icosa.", "R-MHE spread"}};
+        std::string const label = std::string(protocol == enc::psf_protocol::tent_centred ? "tent " : "offset ") +
+                                  names[c.dims == 2 ? 0 : 1][kind];
+        std::printf("%-19s %10.6f %10.6f %8.4f %10.6f %10.6f %8.4f %9.4f %10.4f\n", label.c_str(), r.fwhm_axis,
+                    r.fwhm_diagonal, r.anisotropy, r.tail_axis, r.tail_diagonal, r.tail_anisotropy,
+                    c.dims == 2 ? r.angle_ratio : r.body_anisotropy, r.fwhm_times_n_avg);
+      }
     }
     return 0;
   } catch (std::exception const& e) {

@@ -364,6 +364,85 @@ TEST(PointSpread, RotationsMakeTheKernelMoreIsotropic) {
   EXPECT_DOUBLE_EQ(a.tail_anisotropy, b.tail_anisotropy);
 }
 
+// The paper's closed-form (tent-centred) PSF, L = 16, b = 1.5, N_min = 16: the three figures an
+// independent numeric check of the model gives (issue 12), to the stated tolerances.
+TEST(PointSpread, TheTentCentredModelReproducesThePapersFigures) {
+  auto config = [](int dims, int levels, enc::rotation_kind r) {
+    enc::grid_config c;
+    c.dims = dims;
+    c.levels = levels;
+    c.base_resolution = 16;
+    c.per_level_scale = 1.5;
+    c.log2_table_size = 24;
+    c.rotation = r;
+    return c;
+  };
+  auto const tent = enc::psf_protocol::tent_centred;
+  // 1. Grid-induced anisotropy: axis over diagonal width 1.12-1.16 in 2-D (1.21 for one level),
+  //    1.28-1.32 along the body diagonal in 3-D.
+  auto const plain2 = enc::point_spread(config(2, 16, enc::rotation_kind::none), tent);
+  EXPECT_GE(plain2.anisotropy, 1.12);
+  EXPECT_LE(plain2.anisotropy, 1.17);
+  EXPECT_NEAR(enc::point_spread(config(2, 1, enc::rotation_kind::none), tent).anisotropy, 1.21, 0.005);
+  auto const plain3 = enc::point_spread(config(3, 16, enc::rotation_kind::none), tent);
+  EXPECT_GE(plain3.body_anisotropy, 1.28);
+  EXPECT_LE(plain3.body_anisotropy, 1.32);
+  // 2. The width is set by the geometric mean of the levels' resolutions: FWHM N_avg 0.71-0.78.
+  EXPECT_GE(plain2.fwhm_times_n_avg, 0.71);
+  EXPECT_LE(plain2.fwhm_times_n_avg, 0.78);
+  // 3. Max / min FWHM over directions: 1.152 unrotated, 1.091 with theta_l = l pi / (2L),
+  //    1.049 with golden-angle rotations.
+  EXPECT_NEAR(plain2.angle_ratio, 1.152, 0.003);
+  EXPECT_NEAR(enc::point_spread(config(2, 16, enc::rotation_kind::progressive), tent).angle_ratio, 1.091, 0.003);
+  EXPECT_NEAR(enc::point_spread(config(2, 16, enc::rotation_kind::golden), tent).angle_ratio, 1.049, 0.003);
+  // The offset-averaged protocol washes the anisotropy out.
+  auto const averaged = enc::point_spread(config(2, 16, enc::rotation_kind::none), enc::psf_protocol::offset_averaged, 300);
+  EXPECT_NEAR(averaged.anisotropy, 1.0, 0.02);
+  EXPECT_LT(averaged.angle_ratio, plain2.angle_ratio);
+}
+
+// The empirical PSF of a fitted single-point constraint: plain gradient descent keeps one shape
+// (the offset kernel at x0) whatever the steps and converges to the target; Adam's normalised
+// steps broaden it.
+TEST(PointSpread, TrainingBroadensThePsfWithAdamNotWithPlainGradientSteps) {
+  enc::grid_config c;
+  c.dims = 2;
+  c.levels = 6;
+  c.base_resolution = 16;
+  c.per_level_scale = 1.5;
+  c.log2_table_size = 16;  // every level dense: no collisions
+  std::vector<double> const x0{0.4123, 0.5371};
+  auto const gd1 = enc::trained_point_spread(c, x0, 1, false, 1.0);
+  auto const gd60 = enc::trained_point_spread(c, x0, 60, false, 1.0);
+  EXPECT_NEAR(gd1.fwhm_axis, gd60.fwhm_axis, 1e-6 + 1e-3 * gd1.fwhm_axis);
+  EXPECT_NEAR(gd60.peak, 1.0, 0.01);
+  auto const adam = enc::trained_point_spread(c, x0, 60, true, 1e-2);
+  EXPECT_GT(adam.fwhm_axis, 1.1 * gd1.fwhm_axis);
+  EXPECT_GT(adam.peak, 0.3);
+  auto const tent = enc::point_spread(c, enc::psf_protocol::tent_centred);
+  EXPECT_GT(gd1.fwhm_axis, tent.fwhm_axis) << "an off-vertex constraint spreads wider than the vertex-centred tent";
+  EXPECT_NE(error_message([&] { (void)enc::trained_point_spread(c, {0.5}, 1); }).find("has 1 coordinates for a 2-D"),
+            std::string::npos);
+}
+
+// Hash collisions' speckle falls as the table grows, and vanishes when every level is dense.
+TEST(PointSpread, SpeckleFallsWithTheTableSize) {
+  enc::grid_config c;
+  c.dims = 2;
+  c.levels = 16;
+  c.base_resolution = 16;
+  c.per_level_scale = 1.5;
+  c.log2_table_size = 10;
+  double const small = enc::speckle_snr(c, 6, 600);
+  c.log2_table_size = 12;
+  double const larger = enc::speckle_snr(c, 6, 600);
+  EXPECT_GT(small, 1.0);
+  EXPECT_GT(larger, small);
+  c.levels = 4;
+  c.log2_table_size = 20;  // the finest level, 53 cells per axis, is dense
+  EXPECT_TRUE(std::isinf(enc::speckle_snr(c, 2, 200)));
+}
+
 TYPED_TEST(GridEncoding, IdentityRotationsReproducePlainMheBitForBit) {
   enc::grid_config plain;
   plain.dims = 2;
