@@ -2,6 +2,7 @@
 // rotated (R-MHE), under the two collision-free protocols, and prints its widths.
 //
 //   example_point_spread [dims = 2] [levels = 16] [N_min = 16] [per-level scale = 1.5] [smoothstep]
+//   example_point_spread speckle        the peak-to-speckle SNR of hash collisions against T, L, b (2-D)
 //
 // "tent" is the paper's closed-form model (the mean over levels of d-linear tents centred on the
 // constraint), "offset" the one-gradient-step kernel averaged over the constraint's offset from
@@ -17,8 +18,35 @@
 #include <exception>
 #include <string>
 
+namespace {
+// Peak-to-speckle SNR for tables of 2^10 .. 2^19 entries, 8 and 16 levels, b = 1.38, 1.5, 2 (2-D,
+// N_min 16, F 2; every level's finest resolution kept below 2^24).
+int speckle_table() {
+  namespace enc = warp::encoding;
+  std::printf("%6s %4s %6s %10s %10s %10s %10s %10s\n", "", "", "", "T=2^10", "T=2^12", "T=2^14", "T=2^16", "T=2^19");
+  for (int levels : {8, 16}) {
+    for (double b : {1.38, 1.5, 2.0}) {
+      std::printf("%6s %4d %6.2f", "L, b:", levels, b);
+      for (int t : {10, 12, 14, 16, 19}) {
+        enc::grid_config c;
+        c.dims = 2;
+        c.levels = levels;
+        c.base_resolution = 16;
+        c.per_level_scale = b;
+        c.log2_table_size = t;
+        std::printf(" %10.1f", enc::speckle_snr(c, 16, 4000));
+        std::fflush(stdout);
+      }
+      std::printf("\n");
+    }
+  }
+  return 0;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   try {
+    if (argc > 1 && std::strcmp(argv[1], "speckle") == 0) { return speckle_table(); }
     warp::encoding::grid_config c;
     c.dims = argc > 1 ? std::atoi(argv[1]) : 2;
     c.levels = argc > 2 ? std::atoi(argv[2]) : 16;
