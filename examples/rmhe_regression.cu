@@ -9,8 +9,8 @@
 //   scripts/plot_rmhe_regression.py rmhe.csv rmhe.png
 //
 // M = 1 runs are unrotated (MHE); M > 1 rotate sub-grid m of level l by the chosen generator.
-// Every argument and every image is checked before any training; the CSV is written to a
-// temporary and renamed into place when the last run ends.
+// Every argument and every image is checked before any training; runs go seed by seed, and the
+// CSV is written to a temporary and renamed into place after every run.
 #include <warp/detail/files.cuh>
 #include <warp/encoding/grid_encoding.cuh>
 #include <warp/warp.cuh>
@@ -195,29 +195,31 @@ int main(int argc, char** argv) {
     std::cerr << runs << " runs on the " << warp::to_string(o.where) << " backend: " << images.size() << " image(s) x "
               << o.subgrids.size() << " sub-grid counts x " << o.seeds << " seed(s), " << o.steps << " steps of "
               << o.batch << " points\n";
+    // Seed by seed, so that an interrupted study has every image and M for its first seeds; the
+    // CSV is rewritten (a temporary renamed into place) after every run.
     std::vector<run_result> results;
-    for (std::size_t i = 0; i < images.size(); ++i) {
-      for (int m : o.subgrids) {
-        for (int seed = 0; seed < o.seeds; ++seed) {
+    char const* rotation = o.rotation == enc::rotation_kind::golden ? "golden" : "progressive";
+    for (int seed = 0; seed < o.seeds; ++seed) {
+      for (std::size_t i = 0; i < images.size(); ++i) {
+        for (int m : o.subgrids) {
           results.push_back(fit(o, base_name(o.images[i]), images[i], m, seed));
           run_result const& r = results.back();
           std::fprintf(stderr, "[%zu/%zu] %s M=%d seed %d: %.2f dB (%.0f s, %llu parameters)\n", results.size(), runs,
                        r.image.c_str(), r.subgrids, r.seed, r.psnr, r.seconds, static_cast<unsigned long long>(r.params));
+          std::ostringstream csv;
+          csv << "image,subgrids,rotation,seed,steps,batch,levels,features,log2_table,parameters,psnr_db,seconds\n";
+          for (auto const& x : results) {
+            csv << x.image << ',' << x.subgrids << ',' << (x.subgrids == 1 ? "none" : rotation) << ',' << x.seed << ','
+                << o.steps << ',' << o.batch << ',' << o.levels << ',' << o.features << ',' << o.log2_table << ','
+                << x.params << ',' << x.psnr << ',' << x.seconds << '\n';
+          }
+          std::string const text = csv.str();
+          warp::detail::atomic_file_writer out{o.csv, "rmhe_regression"};
+          out.write(text.data(), text.size());
+          out.commit();
         }
       }
     }
-    std::ostringstream csv;
-    csv << "image,subgrids,rotation,seed,steps,batch,levels,features,log2_table,parameters,psnr_db,seconds\n";
-    char const* rotation = o.rotation == enc::rotation_kind::golden ? "golden" : "progressive";
-    for (auto const& r : results) {
-      csv << r.image << ',' << r.subgrids << ',' << (r.subgrids == 1 ? "none" : rotation) << ',' << r.seed << ',' << o.steps
-          << ',' << o.batch << ',' << o.levels << ',' << o.features << ',' << o.log2_table << ',' << r.params << ','
-          << r.psnr << ',' << r.seconds << '\n';
-    }
-    std::string const text = csv.str();
-    warp::detail::atomic_file_writer out{o.csv, "rmhe_regression"};
-    out.write(text.data(), text.size());
-    out.commit();
     // Mean and sample standard deviation per image and M.
     std::printf("%-12s %4s %10s %8s %6s\n", "image", "M", "PSNR mean", "sd", "runs");
     std::map<std::pair<std::string, int>, std::vector<double>> groups;

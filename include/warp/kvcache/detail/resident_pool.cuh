@@ -114,6 +114,9 @@ class resident_pool {
     while (done < n) {
       std::uint64_t const need = n - done;
       std::uint64_t const window = std::min<std::uint64_t>(tail_ - start, std::max<std::uint64_t>(2 * need, 4096));
+      if (window == 0) {  // the free count promised blocks the queue does not hold: never loop on it
+        throw error("kvcache::block_table::allocate: the free queue holds fewer free blocks than counted; the table is inconsistent");
+      }
       std::uint64_t* flags = grow(flags_, window + 1);
       std::uint64_t* pos = grow(pos_, window + 1);
       std::uint64_t const valid = warp::detail::count_items<1>(
