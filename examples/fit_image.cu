@@ -107,14 +107,7 @@ int main(int argc, char** argv) {
 
     // All pixel centres, for evaluation, and the targets in the same order.
     std::size_t const pixels = static_cast<std::size_t>(img.width) * img.height;
-    std::vector<float> all_points(2 * pixels);
-    for (int y = 0; y < img.height; ++y) {
-      for (int x = 0; x < img.width; ++x) {
-        std::size_t const i = static_cast<std::size_t>(y) * img.width + x;
-        all_points[2 * i] = (x + 0.5f) / img.width;
-        all_points[2 * i + 1] = (y + 0.5f) / img.height;
-      }
-    }
+    std::vector<float> const all_points = example::pixel_centres(img);
     warp::detail::buffer<float> eval_points{where, all_points.size(), warp::default_stream()};
     warp::detail::copy_bytes(where, eval_points.data(), all_points.data(), all_points.size() * sizeof(float), warp::default_stream());
 
@@ -123,16 +116,9 @@ int main(int argc, char** argv) {
     warp::detail::buffer<float> d_points{where, points.size(), warp::default_stream()},
         d_targets{where, targets.size(), warp::default_stream()};
     std::mt19937_64 rng{42};
-    std::uniform_real_distribution<float> u(0.0f, 1.0f);
     std::printf("%8s %10s %10s\n", "step", "MHE PSNR", "R-MHE PSNR");
     for (int step = 0; step < steps; ++step) {
-      for (std::size_t i = 0; i < batch; ++i) {  // random positions, the nearest pixel as the target
-        float const x = u(rng), y = u(rng);
-        points[2 * i] = x;
-        points[2 * i + 1] = y;
-        int const px = std::min(img.width - 1, static_cast<int>(x * img.width)), py = std::min(img.height - 1, static_cast<int>(y * img.height));
-        for (int ch = 0; ch < img.channels; ++ch) { targets[i * img.channels + ch] = img.at(px, py, ch); }
-      }
+      example::sample_batch(img, rng, points, targets);
       warp::detail::copy_bytes(where, d_points.data(), points.data(), points.size() * sizeof(float), warp::default_stream());
       warp::detail::copy_bytes(where, d_targets.data(), targets.data(), targets.size() * sizeof(float), warp::default_stream());
       mhe.train(d_points.data(), d_targets.data(), batch, step);

@@ -128,30 +128,15 @@ run_result fit(options const& o, std::string const& name, example::image const& 
   auto const start = std::chrono::steady_clock::now();
   example::model m{config_for(o, img, subgrids), img.channels, o.where, static_cast<std::uint64_t>(1000 + seed)};
   std::size_t const pixels = static_cast<std::size_t>(img.width) * img.height;
-  std::vector<float> all_points(2 * pixels);
-  for (int y = 0; y < img.height; ++y) {
-    for (int x = 0; x < img.width; ++x) {
-      std::size_t const i = static_cast<std::size_t>(y) * img.width + x;
-      all_points[2 * i] = (x + 0.5f) / img.width;
-      all_points[2 * i + 1] = (y + 0.5f) / img.height;
-    }
-  }
+  std::vector<float> const all_points = example::pixel_centres(img);
   auto const stream = warp::default_stream();
   warp::detail::buffer<float> eval{o.where, all_points.size(), stream};
   warp::detail::copy_bytes(o.where, eval.data(), all_points.data(), all_points.size() * sizeof(float), stream);
   std::vector<float> points(2 * o.batch), targets(o.batch * static_cast<std::size_t>(img.channels));
   warp::detail::buffer<float> d_points{o.where, points.size(), stream}, d_targets{o.where, targets.size(), stream};
   std::mt19937_64 rng{static_cast<std::uint64_t>(seed)};
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
   for (int step = 0; step < o.steps; ++step) {
-    for (std::size_t i = 0; i < o.batch; ++i) {  // random positions, the nearest pixel as the target
-      float const x = u(rng), y = u(rng);
-      points[2 * i] = x;
-      points[2 * i + 1] = y;
-      int const px = std::min(img.width - 1, static_cast<int>(x * img.width));
-      int const py = std::min(img.height - 1, static_cast<int>(y * img.height));
-      for (int ch = 0; ch < img.channels; ++ch) { targets[i * img.channels + ch] = img.at(px, py, ch); }
-    }
+    example::sample_batch(img, rng, points, targets);
     warp::detail::copy_bytes(o.where, d_points.data(), points.data(), points.size() * sizeof(float), stream);
     warp::detail::copy_bytes(o.where, d_targets.data(), targets.data(), targets.size() * sizeof(float), stream);
     m.train(d_points.data(), d_targets.data(), o.batch, step);

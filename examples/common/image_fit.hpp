@@ -252,6 +252,35 @@ class model {
   warp::detail::buffer<float> activations_, dl_dh_, dl_dy_;  // per point, for the weights' gradient
 };
 
+/// Every pixel centre of the image in [0, 1]^2, row-major (x, y pairs): where the fits are evaluated.
+inline std::vector<float> pixel_centres(image const& img) {
+  std::size_t const pixels = static_cast<std::size_t>(img.width) * img.height;
+  std::vector<float> points(2 * pixels);
+  for (int y = 0; y < img.height; ++y) {
+    for (int x = 0; x < img.width; ++x) {
+      std::size_t const i = static_cast<std::size_t>(y) * img.width + x;
+      points[2 * i] = (x + 0.5f) / img.width;
+      points[2 * i + 1] = (y + 0.5f) / img.height;
+    }
+  }
+  return points;
+}
+
+/// A training batch: points.size() / 2 random positions, each with its nearest pixel as the target.
+template <class Rng>
+void sample_batch(image const& img, Rng& rng, std::vector<float>& points, std::vector<float>& targets) {
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  std::size_t const n = points.size() / 2;
+  for (std::size_t i = 0; i < n; ++i) {
+    float const x = u(rng), y = u(rng);
+    points[2 * i] = x;
+    points[2 * i + 1] = y;
+    int const px = std::min(img.width - 1, static_cast<int>(x * img.width));
+    int const py = std::min(img.height - 1, static_cast<int>(y * img.height));
+    for (int ch = 0; ch < img.channels; ++ch) { targets[i * img.channels + ch] = img.at(px, py, ch); }
+  }
+}
+
 inline double psnr(image const& img, std::vector<float> const& predicted) {
   double se = 0;
   for (std::size_t i = 0; i < predicted.size(); ++i) {
