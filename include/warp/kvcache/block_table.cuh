@@ -411,18 +411,12 @@ class block_table {
   }
 
   pool_block& block(block_id b, char const* who) {
-    if (b >= blocks_.size()) {
-      throw invalid_argument(std::string("kvcache::block_table::") + who + ": block " + std::to_string(b) +
-                             " is outside the pool of " + std::to_string(blocks_.size()));
-    }
+    if (b >= blocks_.size()) { throw detail::block_outside_pool(who, b, blocks_.size()); }
     return blocks_[b];
   }
   pool_block const& block(block_id b, char const* who) const { return const_cast<block_table*>(this)->block(b, who); }
   detail::resident_block resident_block(block_id b, char const* who) const {
-    if (b >= options_.num_blocks) {
-      throw invalid_argument(std::string("kvcache::block_table::") + who + ": block " + std::to_string(b) +
-                             " is outside the pool of " + std::to_string(options_.num_blocks));
-    }
+    if (b >= options_.num_blocks) { throw detail::block_outside_pool(who, b, options_.num_blocks); }
     return pool_->read(b);
   }
 

@@ -7,8 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include <warp/core/config.cuh>
+#include <warp/core/error.cuh>
 #include <warp/core/outcome.cuh>
 #include <warp/detail/atomic.cuh>
 #include <warp/kvcache/block_hash.cuh>
@@ -18,6 +20,12 @@
 namespace warp::kvcache::detail {
 
 inline constexpr std::uint64_t no_position = ~std::uint64_t{0};
+
+/// The error of a call (`who`) that names block b of a pool of n blocks, b >= n.
+inline invalid_argument block_outside_pool(char const* who, block_id b, std::uint64_t n) {
+  return invalid_argument(std::string("kvcache::block_table::") + who + ": block " + std::to_string(b) +
+                          " is outside the pool of " + std::to_string(n));
+}
 
 /// One block of the pool, in the backend's memory.
 struct resident_block {

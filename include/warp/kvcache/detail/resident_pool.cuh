@@ -317,10 +317,7 @@ class resident_pool {
   void check_range(char const* who, block_id const* dev, block_id const* ids, std::size_t n) {
     if (warp::detail::count_items<1>(ex(), n, out_of_range_fn{dev, num_blocks_}) == 0) { return; }
     for (block_id const b : host_ids(ids, n)) {
-      if (b >= num_blocks_) {
-        throw invalid_argument(std::string("kvcache::block_table::") + who + ": block " + std::to_string(b) +
-                               " is outside the pool of " + std::to_string(num_blocks_));
-      }
+      if (b >= num_blocks_) { throw block_outside_pool(who, b, num_blocks_); }
     }
   }
 
