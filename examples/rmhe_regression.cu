@@ -35,14 +35,15 @@ namespace enc = warp::encoding;
 
 char const usage[] =
     "usage: rmhe_regression --images a.png[,b.png...] --csv out.csv [--subgrids 1,2,4,8] [--seeds 3]\n"
-    "                       [--steps 2000] [--rotation progressive|golden] [--levels 16] [--features 8]\n"
-    "                       [--log2-table 12] [--base 16] [--batch 16384] [--backend host|cuda]\n";
+    "                       [--first-seed 0] [--steps 2000] [--rotation progressive|golden] [--levels 16]\n"
+    "                       [--features 8] [--log2-table 12] [--base 16] [--batch 16384] [--backend host|cuda]\n";
 
 struct options {
   std::vector<std::string> images;
   std::string csv;
   std::vector<int> subgrids{1, 2, 4, 8};
   int seeds = 3;
+  int first_seed = 0;  // seeds first_seed .. first_seed + seeds - 1, to complete an interrupted study
   int steps = 2000;
   enc::rotation_kind rotation = enc::rotation_kind::progressive;
   int levels = 16, features = 8, log2_table = 12;
@@ -68,6 +69,8 @@ options parse(int argc, char** argv) {
       }
     } else if (opt == "--seeds") {
       o.seeds = example::parse_integer<int>(args.value(), "--seeds", 1, 1000);
+    } else if (opt == "--first-seed") {
+      o.first_seed = example::parse_integer<int>(args.value(), "--first-seed", 0, 1000000);
     } else if (opt == "--steps") {
       o.steps = example::parse_integer<int>(args.value(), "--steps", 1, 10000000);
     } else if (opt == "--rotation") {
@@ -184,7 +187,7 @@ int main(int argc, char** argv) {
     // CSV is rewritten (a temporary renamed into place) after every run.
     std::vector<run_result> results;
     char const* rotation = o.rotation == enc::rotation_kind::golden ? "golden" : "progressive";
-    for (int seed = 0; seed < o.seeds; ++seed) {
+    for (int seed = o.first_seed; seed < o.first_seed + o.seeds; ++seed) {
       for (std::size_t i = 0; i < images.size(); ++i) {
         for (int m : o.subgrids) {
           results.push_back(fit(o, base_name(o.images[i]), images[i], m, seed));
