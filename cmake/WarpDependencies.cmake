@@ -7,6 +7,11 @@ find_dependency(OpenMP COMPONENTS CXX)
 # Optional: the genomics module's readers (warp::genomics) link zlib and liblzma.
 find_package(ZLIB QUIET)
 find_package(LibLZMA QUIET)
+# Optional: the distributed module's transports. MPI (Debian's libopenmpi-dev) for warp::mpi,
+# NCCL (in the CUDA toolkit) for warp::nccl.
+find_package(MPI QUIET COMPONENTS CXX)
+find_path(WARP_NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+find_library(WARP_NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR})
 
 function(warp_link_dependencies target)
   # CUDA 13 keeps CCCL (libcu++, CUB, Thrust) under include/cccl; nvcc adds it itself, a host

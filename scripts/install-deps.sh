@@ -3,6 +3,8 @@
 # at /usr/local/cuda). Needs root for apt-get.
 set -euo pipefail
 packages=(cmake g++ make googletest libgtest-dev libbenchmark-dev libxxhash-dev libabsl-dev libpng-dev zlib1g-dev liblzma-dev
+          # warp::distributed over MPI (mpi_communicator, the mpirun tests)
+          libopenmpi-dev openmpi-bin
           python3
           # The classifier's evaluation against Kraken 2 (a CTest at small size): Kraken 2, wgsim (in
           # samtools), and the Debian packages that ship the 21 reference genomes.

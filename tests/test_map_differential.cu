@@ -1,6 +1,8 @@
 // single_value_map against std::unordered_map on random operation sequences: insert, assign,
 // apply (sum), erase, find and rehash, with keys drawn from a small universe so that operations
-// collide, on every configuration of the type matrix and backend.
+// collide, on every configuration of the type matrix and backend (the sequences are in
+// differential_models.hpp, shared with the sharded maps' tests).
+#include "differential_models.hpp"
 #include "map_configs.hpp"
 
 #include <algorithm>
@@ -28,85 +30,10 @@ using differential_configs = ::testing::Types<WARP_MAP_CONFIGS(host_backend), WA
 TYPED_TEST_SUITE(MapDifferential, differential_configs, config_names);
 
 TYPED_TEST(MapDifferential, RandomOperationSequencesMatchStdUnorderedMap) {
-  using K = typename TypeParam::key;
-  using V = typename TypeParam::value;
-  std::mt19937_64 rng{424242};
-  std::vector<K> universe(3000);
-  for (std::size_t i = 0; i < universe.size(); ++i) { universe[i] = make_key<K>(warp::hash::fmix64(i + 17)); }
-
   auto map = TypeParam::make(1024);
-  std::unordered_map<K, V, std_hash> reference;
-
-  auto check_all = [&](int round) {
-    std::vector<V> found(universe.size());
-    std::size_t const hits = map.find(universe.data(), universe.data() + universe.size(), found.data());
-    ASSERT_EQ(hits, reference.size()) << "round " << round;
-    for (std::size_t i = 0; i < universe.size(); ++i) {
-      auto it = reference.find(universe[i]);
-      V const expected = it == reference.end() ? TypeParam::missing() : it->second;
-      ASSERT_EQ(found[i], expected) << "round " << round << " key index " << i;
-    }
-    ASSERT_EQ(map.size(), reference.size()) << "round " << round;
-  };
-
-  for (int round = 0; round < 60; ++round) {
-    std::size_t const batch = 1 + rng() % 1500;
-    std::vector<K> keys(batch);
-    std::vector<V> values(batch);
-    for (std::size_t i = 0; i < batch; ++i) { keys[i] = universe[rng() % universe.size()]; }
-    int const op = static_cast<int>(rng() % 5);
-    // Duplicated keys within a batch carry the same value for insert and assign, so that the
-    // result does not depend on which thread wins; sums are exact for any order.
-    std::uint64_t const salt = rng();
-    for (std::size_t i = 0; i < batch; ++i) {
-      values[i] = op == 2 ? make_value<V>(rng()) : make_value<V>(std_hash{}(keys[i]) ^ salt);
-    }
-    // Grow before the table would overflow (as a user of a bounded table does).
-    if (op <= 2 && reference.size() + batch > map.capacity() * 9 / 10) {
-      map.rehash(2 * (reference.size() + batch));
-    }
-    std::size_t expected_new = 0;
-    switch (op) {
-      case 0:  // insert
-        for (std::size_t i = 0; i < batch; ++i) { expected_new += reference.emplace(keys[i], values[i]).second; }
-        ASSERT_EQ(map.insert(keys.begin(), keys.end(), values.begin()), expected_new);
-        break;
-      case 1:  // insert_or_assign
-        for (std::size_t i = 0; i < batch; ++i) {
-          expected_new += reference.count(keys[i]) == 0;
-          reference[keys[i]] = values[i];
-        }
-        ASSERT_EQ(map.insert_or_assign(keys.begin(), keys.end(), values.begin()), expected_new);
-        break;
-      case 2: {  // insert_or_apply with +
-        std::vector<warp::insert_outcome> outcomes(batch);
-        for (std::size_t i = 0; i < batch; ++i) {
-          auto [it, added] = reference.emplace(keys[i], values[i]);
-          if (!added) { it->second = it->second + values[i]; }
-          expected_new += added;
-        }
-        ASSERT_EQ(map.insert_or_apply(keys.begin(), keys.end(), values.begin(), warp::op::plus{}, outcomes.data()),
-                  expected_new);
-        std::size_t reported_new = 0;
-        for (auto o : outcomes) { reported_new += o == warp::insert_outcome::inserted; }
-        ASSERT_EQ(reported_new, expected_new);
-        break;
-      }
-      case 3: {  // erase
-        std::size_t expected_erased = 0;
-        for (std::size_t i = 0; i < batch; ++i) { expected_erased += reference.erase(keys[i]); }
-        ASSERT_EQ(map.erase(keys.begin(), keys.end()), expected_erased);
-        break;
-      }
-      case 4:  // rehash to a random capacity that still fits
-        map.rehash(reference.size() + 1 + rng() % 4000);
-        break;
-    }
-    ASSERT_TRUE(map.status().ok()) << "round " << round;
-    ASSERT_NO_FATAL_FAILURE(check_all(round));
-  }
+  single_map_target<typename TypeParam::map> target{map};
+  run_map_sequence<typename TypeParam::key, typename TypeParam::value>(target, TypeParam::missing());
 }
-
 
 // Long probe walks: a table filled to 97 % with tombstones between its keys, looked up with
 // mostly absent keys in batches larger than one host chunk, so that walks wrap around the end of

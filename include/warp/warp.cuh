@@ -36,3 +36,4 @@
 #include <warp/kvcache/block_hash.cuh>
 #include <warp/kvcache/block_table.cuh>
 #include <warp/kvcache/replay.cuh>
+#include <warp/distributed/distributed.cuh>
