@@ -94,7 +94,7 @@ class sharded_map : public detail::sharded_base<single_value_map<Key, Value, Pro
     if (r.received() != 0) { this->shard_.find(r.keys.data(), r.keys.data() + r.received(), local.data(), stream); }
     return static_cast<std::size_t>(detail::return_to_callers(this->comm(), this->executor_on(stream), r, local.data(),
                                                               out, "sharded_map::find: output",
-                                                              found_value{this->shard_.empty_value_sentinel()}));
+                                                              detail::differs_from<Value>{this->shard_.empty_value_sentinel()}));
   }
 
   /// out[i]: whether this rank's key i is present. Returns how many were.
@@ -108,7 +108,7 @@ class sharded_map : public detail::sharded_base<single_value_map<Key, Value, Pro
     warp::detail::buffer<bool> mine{this->where(), out == nullptr ? n : 0, stream, this->memory_};
     return static_cast<std::size_t>(detail::return_to_callers(this->comm(), this->executor_on(stream), r, local.data(),
                                                               out != nullptr ? out : mine.data(),
-                                                              "sharded_map::contains: output", is_true{}));
+                                                              "sharded_map::contains: output", detail::is_true{}));
   }
 
   /// Erases the keys (needs the erased_key constructor). Returns the number erased over all ranks.
@@ -127,14 +127,6 @@ class sharded_map : public detail::sharded_base<single_value_map<Key, Value, Pro
   [[nodiscard]] Value empty_value_sentinel() const noexcept { return this->shard_.empty_value_sentinel(); }
 
  private:
-  struct found_value {
-    Value missing;
-    WARP_HD bool operator()(Value const& v) const noexcept { return !(v == missing); }
-  };
-  struct is_true {
-    WARP_HD bool operator()(bool v) const noexcept { return v; }
-  };
-
   template <class KeyIt, class ValueIt, class Local>
   std::size_t upsert(char const* op, KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes,
                      cuda::stream_ref stream, Local local_call) {

@@ -95,9 +95,18 @@ struct gather_back_fn {
   }
 };
 
+// What the way back counts: nothing, found values (not the empty_value sentinel), true flags.
 struct count_none {
   template <class T>
   WARP_HD bool operator()(T const&) const noexcept { return false; }
+};
+template <class T>
+struct differs_from {
+  T sentinel;
+  WARP_HD bool operator()(T const& v) const noexcept { return !(v == sentinel); }
+};
+struct is_true {
+  WARP_HD bool operator()(bool v) const noexcept { return v; }
 };
 
 /// bytes = items * size, checked (the counts come from peers).
