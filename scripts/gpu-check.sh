@@ -3,12 +3,17 @@
 # every test binary directly, compute-sanitizer passes, the examples, then the benchmarks with
 # JSON output into $OUT. Every step has a time limit, so that a hang in never-run device code
 # costs minutes, not the whole lease; it keeps going after a failure and reports it at the end.
-# At most 8 files come back from $OUT, so logs are collected into a few files.
+# At most 8 files come back from $OUT, so logs are collected into a few files and the benchmark
+# JSONs into bench-json.tar.gz.
 set -uo pipefail
 OUT=${OUT:-/tmp/warp-out}
 mkdir -p "$OUT"
 export PATH="/usr/local/cuda/bin:$PATH"
 export LD_LIBRARY_PATH="$PWD/gpu-bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# libnccl (test_distributed_nccl, bench_distributed): the toolkit's, or the image's pip wheel.
+for nccl_dir in /usr/local/cuda/lib64 $(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null); do
+  [ -e "$nccl_dir/libnccl.so.2" ] && { export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$nccl_dir"; break; }
+done
 TEST_LIMIT=${TEST_LIMIT:-120}
 BENCH_LIMIT=${BENCH_LIMIT:-170}
 status=0
@@ -29,6 +34,8 @@ for t in gpu-bundle/tests/test_*; do
   [ -x "$t" ] && [ -f "$t" ] || continue
   # The tool's test reads ../shared/data, which the device machine does not have.
   [ "$(basename "$t")" = test_lsh_tool ] && continue
+  # MPI runs on the host backend under mpirun (CI); the device machine has no Open MPI.
+  [ "$(basename "$t")" = test_distributed_mpi ] && continue
   step "$TEST_LIMIT" "$t" --gtest_brief=1
   grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$log" | tail -n 3
 done
@@ -89,5 +96,15 @@ if [ -n "${KV_FILTER-kv/(hash/cuda/|step/cuda/B:16/)}" ] && [ -x gpu-bundle/benc
     --benchmark_filter="${KV_FILTER-kv/(hash/cuda/|step/cuda/B:16/)}" 2>&1 | tee -a "$OUT/bench.log" | grep -E '^(kv|ERROR)' | cut -c1-150
   rc=${PIPESTATUS[0]}; echo "bench kvcache rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
 fi
+# Sharded maps on the device: one NCCL rank and in-process shards (one per GPU present) against
+# one map with the same keys (DIST_FILTER narrows them; "" skips them).
+if [ -n "${DIST_FILTER-dist/(single|in-process|nccl)/cuda/}" ] && [ -x gpu-bundle/benchmarks/bench_distributed ]; then
+  timeout "$BENCH_LIMIT" gpu-bundle/benchmarks/bench_distributed \
+    --benchmark_out="$OUT/distributed.json" --benchmark_out_format=json \
+    --benchmark_filter="${DIST_FILTER-dist/(single|in-process|nccl)/cuda/}" 2>&1 | tee -a "$OUT/bench.log" | grep -E '^(dist|ERROR)' | cut -c1-150
+  rc=${PIPESTATUS[0]}; echo "bench distributed rc=$rc" | tee -a "$log"; [ $rc -eq 0 ] || status=1
+fi
+# At most 8 files come back: the JSONs travel as one archive (tar xzf bench-json.tar.gz).
+(cd "$OUT" && ls ./*.json > /dev/null 2>&1 && tar czf bench-json.tar.gz ./*.json && rm -f ./*.json)
 echo "overall status=$status"
 exit $status

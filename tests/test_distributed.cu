@@ -1,7 +1,7 @@
 // warp::distributed on the in-process communicator: P = 1, 2, 3, 4, 7 shards give the results of
 // one table on the single-value and multi-value maps' differential sequences; key placement; full
-// shards; gathering; a failing or missing rank fails its peers instead of hanging them; and (on a
-// GPU) one NCCL rank.
+// shards; gathering; a failing or missing rank fails its peers instead of hanging them. (One NCCL
+// rank on a GPU: test_distributed_nccl.cu.)
 #include "sharded_targets.hpp"
 
 #include <chrono>
@@ -228,31 +228,5 @@ TEST(InProcessGroup, RejectsBadSizes) {
 #ifndef WARP_HAVE_MPI
 TEST(Transports, MpiWithoutMpiSaysSo) { EXPECT_THROW(wd::mpi_communicator{}, warp::backend_unavailable); }
 #endif
-
-// One NCCL rank on one GPU: the sharded map's whole path (multisplit kernels, grouped send/recv,
-// the local bulk calls, the way back) on the device.
-TEST(Transports, NcclSingleRankMatchesAStdUnorderedMap) {
-  WARP_SKIP_UNLESS_AVAILABLE(warp::backend::cuda);
-#if WARP_NCCL_ENABLED
-  auto comms = wd::nccl_communicator::init_all({0});
-  ASSERT_EQ(comms.size(), 1u);
-  wd::sharded_map<std::uint64_t, std::uint64_t> map{*comms[0], 1 << 16, warp::empty_key{~0ull},
-                                                    warp::empty_value{0ull}, warp::erased_key{~0ull - 1}};
-  std::vector<std::uint64_t> keys(20000);
-  for (std::size_t i = 0; i < keys.size(); ++i) { keys[i] = warp::hash::fmix64(i + 1) >> 2; }
-  std::vector<warp::insert_outcome> outcomes(keys.size());
-  EXPECT_EQ(map.insert(keys.begin(), keys.end(), keys.begin(), outcomes.data()), keys.size());
-  for (auto o : outcomes) { ASSERT_EQ(o, warp::insert_outcome::inserted); }
-  std::vector<std::uint64_t> queries(keys.begin(), keys.begin() + 5000);
-  for (std::uint64_t i = 0; i < 5000; ++i) { queries.push_back(~0ull - 10 - i); }
-  std::vector<std::uint64_t> found(queries.size());
-  EXPECT_EQ(map.find(queries.begin(), queries.end(), found.data()), 5000u);
-  for (std::size_t i = 0; i < queries.size(); ++i) { ASSERT_EQ(found[i], i < 5000 ? queries[i] : 0ull) << i; }
-  EXPECT_EQ(map.erase(keys.begin(), keys.begin() + 100), 100u);
-  EXPECT_EQ(map.size(), keys.size() - 100);
-#else
-  GTEST_SKIP() << "built without NCCL";
-#endif
-}
 
 }  // namespace

@@ -1,0 +1,41 @@
+// warp::distributed over NCCL: one rank on one GPU (skipped without one). Its own binary, because
+// it links libnccl, which the others do not need.
+#include "test_common.hpp"
+
+#include <vector>
+
+#include <warp/distributed/nccl.cuh>
+#include <warp/distributed/sharded_map.cuh>
+
+using namespace warp_test;
+namespace wd = warp::distributed;
+
+namespace {
+
+// One NCCL rank on one GPU: the sharded map's whole path (multisplit kernels, grouped send/recv,
+// the local bulk calls, the way back) on the device.
+TEST(Transports, NcclSingleRankMatchesAStdUnorderedMap) {
+  WARP_SKIP_UNLESS_AVAILABLE(warp::backend::cuda);
+#if WARP_NCCL_ENABLED
+  auto comms = wd::nccl_communicator::init_all({0});
+  ASSERT_EQ(comms.size(), 1u);
+  wd::sharded_map<std::uint64_t, std::uint64_t> map{*comms[0], 1 << 16, warp::empty_key{~0ull},
+                                                    warp::empty_value{0ull}, warp::erased_key{~0ull - 1}};
+  std::vector<std::uint64_t> keys(20000);
+  for (std::size_t i = 0; i < keys.size(); ++i) { keys[i] = warp::hash::fmix64(i + 1) >> 2; }
+  std::vector<warp::insert_outcome> outcomes(keys.size());
+  EXPECT_EQ(map.insert(keys.begin(), keys.end(), keys.begin(), outcomes.data()), keys.size());
+  for (auto o : outcomes) { ASSERT_EQ(o, warp::insert_outcome::inserted); }
+  std::vector<std::uint64_t> queries(keys.begin(), keys.begin() + 5000);
+  for (std::uint64_t i = 0; i < 5000; ++i) { queries.push_back(~0ull - 10 - i); }
+  std::vector<std::uint64_t> found(queries.size());
+  EXPECT_EQ(map.find(queries.begin(), queries.end(), found.data()), 5000u);
+  for (std::size_t i = 0; i < queries.size(); ++i) { ASSERT_EQ(found[i], i < 5000 ? queries[i] : 0ull) << i; }
+  EXPECT_EQ(map.erase(keys.begin(), keys.begin() + 100), 100u);
+  EXPECT_EQ(map.size(), keys.size() - 100);
+#else
+  GTEST_SKIP() << "built without NCCL";
+#endif
+}
+
+}  // namespace
