@@ -54,6 +54,46 @@ TEST_P(Sharded, MultiValueRetrieveMatchesUnorderedMultimap) {
   ASSERT_NO_FATAL_FAILURE(check_multimap(target, keys, values, queries));
 }
 
+// LSH blocking with the band keys partitioned across ranks: the same candidate pairs, bucket,
+// raw-pair and purge counts as one find_candidates over all documents.
+TEST_P(Sharded, LshCandidatesMatchOneRank) {
+  int const ranks = GetParam();
+  constexpr std::uint32_t bands = 8;
+  constexpr std::size_t docs = 3000;
+  std::vector<std::uint64_t> keys(docs * bands);
+  for (std::size_t d = 0; d < docs; ++d) {
+    for (std::uint32_t j = 0; j < bands; ++j) {  // about 600 values per band: buckets of a few documents
+      std::uint64_t const value = warp::hash::fmix64(d * 31 + j) % (j == 0 ? 40 : 600);
+      keys[d * bands + j] = warp::hash::fmix64(static_cast<std::uint64_t>(j) << 40 | value);
+    }
+  }
+  warp::lsh::candidate_options o;
+  o.layout = {bands, 4};
+  o.max_bucket_size = 60;  // band 0's buckets (about 75 documents) are purged
+  auto const single = warp::lsh::find_candidates(keys, docs, o, warp::backend::host);
+  ASSERT_GT(single.pairs.size(), 1000u);
+  ASSERT_GT(single.purged_buckets, 0u);
+  in_process_runner runner{ranks};
+  auto const cuts = slice_cuts(docs, ranks);
+  std::vector<warp::lsh::candidate_pairs> got(static_cast<std::size_t>(ranks));
+  int const root = ranks - 1;
+  runner.each([&](int r) -> std::uint64_t {
+    std::size_t const lo = cuts[static_cast<std::size_t>(r)], hi = cuts[static_cast<std::size_t>(r) + 1];
+    got[static_cast<std::size_t>(r)] =
+        wd::find_candidates(runner.comm(r), keys.data() + lo * bands, hi - lo, o, root);
+    return 0;
+  });
+  for (int r = 0; r < ranks; ++r) {
+    auto const& c = got[static_cast<std::size_t>(r)];
+    EXPECT_EQ(c.buckets, single.buckets) << "rank " << r;
+    EXPECT_EQ(c.raw_pairs, single.raw_pairs) << "rank " << r;
+    EXPECT_EQ(c.purged_buckets, single.purged_buckets) << "rank " << r;
+    EXPECT_EQ(c.purged_pairs, single.purged_pairs) << "rank " << r;
+    if (r != root) { EXPECT_TRUE(c.pairs.empty()) << "rank " << r; }
+  }
+  EXPECT_EQ(got[static_cast<std::size_t>(root)].pairs, single.pairs);
+}
+
 // Keys spread evenly over the ranks, and a shard's keys spread evenly over its own slots: the
 // owner hash is independent of the shards' hash (with key % P, or the shard hash reused, one
 // shard's keys would share hash bits).

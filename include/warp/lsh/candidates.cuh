@@ -84,6 +84,22 @@ std::vector<T> to_host(backend where, T const* p, std::size_t n, cuda::stream_re
   return out;
 }
 
+/// (band key, document id) pairs in the backend's memory: the input of the bucket stage.
+struct keyed_documents {
+  std::uint64_t const* keys;
+  std::uint32_t const* ids;
+  std::size_t n;
+};
+
+/// The bucket stage of every mode: buckets from the pairs of `parts`, the pairs each bucket makes
+/// (dirty: every two documents; clean-clean: documents below `split` with those at or above it),
+/// purged, deduplicated and sorted. Documents are identified by their ids alone, so the pairs may
+/// come from one call's layout or from several ranks (warp::distributed's sharded candidates).
+template <std::size_t Parts>
+candidate_pairs pairs_from_buckets(keyed_documents const (&parts)[Parts], std::uint32_t split,
+                                   candidate_options const& o, backend where, cuda::stream_ref stream,
+                                   memory_resource* memory);
+
 /// The shared body of both modes: keys [0, n_a * b) belong to documents [0, n_a), keys after them
 /// to documents split + [0, n_b) (clean-clean), all in one set of buckets.
 inline candidate_pairs find_candidates(std::uint64_t const* keys_a, std::size_t n_a, std::uint64_t const* keys_b,
@@ -98,10 +114,31 @@ inline candidate_pairs find_candidates(std::uint64_t const* keys_a, std::size_t 
                            std::to_string(max_documents - 1) + " per call");
   }
   require_backend(where);
-  candidate_pairs result;
-  std::size_t const keys_total = (n_a + n_b) * b;
-  if (keys_total == 0) { return result; }
+  if ((n_a + n_b) * b == 0) { return {}; }
   auto const split = clean ? static_cast<std::uint32_t>(n_a) : ~0u;
+  warp::detail::executor const ex{where, stream, memory};
+  // Document d's keys are keys[d * b .. (d + 1) * b): the id of key i is first_id + i / b.
+  auto ids_of = [&](std::size_t n, std::uint32_t first_id) {
+    warp::detail::buffer<std::uint32_t> ids{where, n * b, stream, memory};
+    if (n != 0) { warp::detail::for_each_item<1>(ex, n * b, detail::key_owner_fn{first_id, b, ids.data()}); }
+    return ids;
+  };
+  warp::detail::input_view<std::uint64_t const*> ka{where, keys_a, n_a * b, "find_candidates keys", stream, memory};
+  warp::detail::input_view<std::uint64_t const*> kb{where, keys_b, n_b * b, "find_candidates keys", stream, memory};
+  auto const ids_a = ids_of(n_a, 0);
+  auto const ids_b = ids_of(n_b, clean ? split : static_cast<std::uint32_t>(n_a));
+  keyed_documents const parts[2] = {{ka.get(), ids_a.data(), n_a * b}, {kb.get(), ids_b.data(), n_b * b}};
+  return pairs_from_buckets(parts, split, o, where, stream, memory);
+}
+
+template <std::size_t Parts>
+candidate_pairs pairs_from_buckets(keyed_documents const (&parts)[Parts], std::uint32_t split,
+                                   candidate_options const& o, backend where, cuda::stream_ref stream,
+                                   memory_resource* memory) {
+  candidate_pairs result;
+  std::size_t keys_total = 0;
+  for (auto const& p : parts) { keys_total += p.n; }
+  if (keys_total == 0) { return result; }
   warp::detail::executor const ex{where, stream, memory};
 
   // Buckets: (band key, document) pairs; the counting map finds the keys of two or more documents.
@@ -109,22 +146,15 @@ inline candidate_pairs find_candidates(std::uint64_t const* keys_a, std::size_t 
                                                         multi_options{}, where, stream, {}, memory};
   counting_map<std::uint64_t, std::uint64_t> sizes{sizing{keys_total, 0.5}, empty_key<std::uint64_t>{~0ull}, where,
                                                    stream, {}, memory};
-  auto add = [&](std::uint64_t const* keys, std::size_t n, std::uint32_t first_id) {
-    if (n == 0) { return; }
-    warp::detail::input_view<std::uint64_t const*> k{where, keys, n * b, "find_candidates keys", stream, memory};
-    // Document d's keys are keys[d * b .. (d + 1) * b): the id of key i is first_id + i / b.
-    warp::detail::buffer<std::uint32_t> ids{where, n * b, stream, memory};
-    warp::detail::for_each_item<1>(ex, n * b, detail::key_owner_fn{first_id, b, ids.data()});
-    std::size_t const stored = buckets.insert(k.get(), k.get() + n * b, ids.data(), nullptr, stream);
-    sizes.increment(k.get(), k.get() + n * b, nullptr, stream);
-    if (stored != n * b) {
+  for (auto const& p : parts) {
+    if (p.n == 0) { continue; }
+    std::size_t const stored = buckets.insert(p.keys, p.keys + p.n, p.ids, nullptr, stream);
+    sizes.increment(p.keys, p.keys + p.n, nullptr, stream);
+    if (stored != p.n) {
       throw logic_error("find_candidates: the bucket table stored " + std::to_string(stored) + " of " +
-                        std::to_string(n * b) + " band keys");
+                        std::to_string(p.n) + " band keys");
     }
-    ids.use_on(stream);
-  };
-  add(keys_a, n_a, 0);
-  add(keys_b, n_b, clean ? split : static_cast<std::uint32_t>(n_a));
+  }
 
   std::size_t const shared = sizes.count_at_least(2, stream);
   result.buckets = shared;
@@ -218,6 +248,21 @@ inline candidate_pairs find_candidates(std::vector<std::uint64_t> const& keys_a,
                            " documents of " + std::to_string(b) + " bands");
   }
   return find_candidates(keys_a.data(), docs_a, keys_b.data(), docs_b, o, where, stream, memory);
+}
+
+/// Dirty mode over explicit (band key, document id) pairs: keys[i] is a band key of document ids[i]
+/// (n pairs, backend-readable memory; ids below 2^32 - 1). The bucket stage of find_candidates
+/// without the per-document layout, for documents whose keys arrive from elsewhere (e.g. the
+/// ranks of warp::distributed::find_candidates). Waits for its work.
+inline candidate_pairs find_candidates_keyed(std::uint64_t const* keys, std::uint32_t const* ids, std::size_t n,
+                                             candidate_options const& o, backend where = default_backend(),
+                                             cuda::stream_ref stream = default_stream(),
+                                             memory_resource* memory = nullptr) {
+  require_backend(where);
+  warp::detail::input_view<std::uint64_t const*> k{where, keys, n, "find_candidates_keyed keys", stream, memory};
+  warp::detail::input_view<std::uint32_t const*> d{where, ids, n, "find_candidates_keyed ids", stream, memory};
+  detail::keyed_documents const parts[1] = {{k.get(), d.get(), n}};
+  return detail::pairs_from_buckets(parts, ~0u, o, where, stream, memory);
 }
 
 /// The pairs whose estimated Jaccard similarity (from host signatures of k values; `second` indexes
