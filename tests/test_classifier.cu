@@ -15,8 +15,11 @@
 
 #include "classifier/classify.hpp"
 #include "classifier/database.hpp"
+#include "classifier/partitioned.hpp"
 #include "classifier/report.hpp"
 #include "test_common.hpp"
+
+#include <warp/distributed/in_process.cuh>
 
 namespace {
 
@@ -120,6 +123,90 @@ TEST(classifier, cuda_gives_the_same_result_for_every_read) {
   for (std::size_t i = 0; i < h.size(); ++i) {
     EXPECT_EQ(classifier::kraken_line(db, sim.reads[i], h[i]), classifier::kraken_line(db, sim.reads[i], c[i])) << i;
   }
+}
+
+// The database partitioned across ranks (contiguous shares of the reference files, one per
+// in-process rank), every read looked up on every partition: each rank's reads get what one
+// database of every reference gives, top candidates included. A small location cap makes features
+// go over it in some partitions and only in the merge in others.
+TEST(classifier, a_partitioned_database_classifies_as_one_database) {
+  classifier::build_options capped;
+  capped.max_locations = 1;  // every feature of two windows or more goes
+  auto build = [&](std::size_t lo, std::size_t hi, bool mark) {
+    classifier::build_inputs in;
+    for (std::size_t f = lo; f < hi; ++f) { in.references.push_back(viruses + "/" + genome_files[f]); }
+    in.nodes = viruses + "/nodes.dmp";
+    in.names = viruses + "/names.dmp";
+    classifier::build_options o = capped;
+    o.mark_dropped = mark;
+    std::ostringstream quiet;
+    return classifier::build(in, o, warp::backend::host, quiet);
+  };
+  auto const whole = build(0, genome_files.size(), false);
+  ASSERT_GT(whole.dropped_features, 0u);
+  classifier::feature_index const index{whole, warp::backend::host};
+  auto const sim = simulate(true, 4);
+  auto const expected = classifier::classify(whole, index, sim.reads, {});
+  for (int ranks : {2, 3}) {
+    std::vector<classifier::database> parts;
+    for (int r = 0; r < ranks; ++r) {
+      parts.push_back(build(genome_files.size() * r / ranks, genome_files.size() * (r + 1) / ranks, true));
+    }
+    warp::distributed::in_process_group group{ranks};
+    std::vector<std::vector<classifier::read_result>> got(static_cast<std::size_t>(ranks));
+    warp::distributed::run_ranks(group, [&](warp::distributed::communicator& comm) {
+      std::size_t const r = static_cast<std::size_t>(comm.rank());
+      classifier::partitioned_database const part{comm, parts[r]};
+      EXPECT_EQ(part.targets(), whole.targets.size());
+      std::vector<classifier::read_input> mine(sim.reads.begin() + static_cast<std::ptrdiff_t>(sim.reads.size() * r / ranks),
+                                               sim.reads.begin() + static_cast<std::ptrdiff_t>(sim.reads.size() * (r + 1) / ranks));
+      got[r] = part.classify(mine, {});
+      // Every feature of every partition (the marked ones included), and some none has: the
+      // merged locations are one database's.
+      if (r == 0) {
+        std::vector<std::uint32_t> queries;
+        for (auto const& p : parts) { queries.insert(queries.end(), p.features.begin(), p.features.end()); }
+        for (std::uint32_t f = 0; f < 2000; ++f) { queries.push_back(f * 2654435761u); }
+        std::vector<std::uint64_t> offsets, found;
+        part.locations(queries, offsets, found);
+        std::vector<std::uint64_t> want_offsets(queries.size() + 1);
+        std::vector<std::uint64_t> want(index.table().count(queries.begin(), queries.end()));
+        index.table().retrieve(queries.begin(), queries.end(), want_offsets.data(), want.data(), want.size());
+        ASSERT_EQ(offsets, want_offsets) << ranks << " ranks";
+        ASSERT_EQ(found, want) << ranks << " ranks";
+      } else {
+        std::vector<std::uint32_t> none;
+        std::vector<std::uint64_t> offsets, found;
+        part.locations(none, offsets, found);  // collective: the other ranks take part with no queries
+      }
+    });
+    std::size_t i = 0;
+    for (auto const& rank_results : got) {
+      for (auto const& res : rank_results) {
+        ASSERT_LT(i, expected.size());
+        EXPECT_EQ(res.taxid, expected[i].taxid) << ranks << " ranks, read " << i;
+        ASSERT_EQ(res.top.size(), expected[i].top.size()) << ranks << " ranks, read " << i;
+        for (std::size_t c = 0; c < res.top.size(); ++c) {
+          EXPECT_EQ(res.top[c].target, expected[i].top[c].target) << ranks << " ranks, read " << i;
+          EXPECT_EQ(res.top[c].hits, expected[i].top[c].hits) << ranks << " ranks, read " << i;
+        }
+        ++i;
+      }
+    }
+    EXPECT_EQ(i, expected.size());
+  }
+  // The marking survives the file, and a partition without it is refused.
+  auto const part = build(0, 4, true);
+  std::string const path = temp_path("partition.db");
+  classifier::save(part, path);
+  auto const loaded = classifier::load(path);
+  std::remove(path.c_str());
+  EXPECT_TRUE(loaded.options.mark_dropped);
+  EXPECT_TRUE(loaded.locations == part.locations);
+  warp::distributed::in_process_group one{1};
+  auto const unmarked = build(0, 4, false);
+  EXPECT_NE(error_message([&] { classifier::partitioned_database p{one.at(0), unmarked}; }).find("mark_dropped"),
+            std::string::npos);
 }
 
 TEST(classifier, database_file_round_trip_and_bad_files) {

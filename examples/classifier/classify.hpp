@@ -52,16 +52,25 @@ struct read_result {
 /// The feature table on the backend, ready for lookups.
 class feature_index {
  public:
-  feature_index(database const& db, warp::backend where)
-      : where_{where}, frozen_{freeze(db, where)} {}
+  /// target_offset: added to every location's target (a partition's first global target id).
+  feature_index(database const& db, warp::backend where, std::uint32_t target_offset = 0)
+      : where_{where}, frozen_{freeze(db, where, target_offset)} {}
   [[nodiscard]] warp::frozen_multimap<std::uint32_t, std::uint64_t> const& table() const { return frozen_; }
   [[nodiscard]] warp::backend where() const { return where_; }
 
  private:
-  static warp::frozen_multimap<std::uint32_t, std::uint64_t> freeze(database const& db, warp::backend where) {
+  static warp::frozen_multimap<std::uint32_t, std::uint64_t> freeze(database const& db, warp::backend where,
+                                                                      std::uint32_t target_offset) {
+    std::vector<std::uint64_t> shifted;
+    if (target_offset != 0) {
+      shifted.assign(db.locations.begin(), db.locations.end());
+      for (auto& l : shifted) {
+        if (l != dropped_marker) { l = location(location_target(l) + target_offset, location_window(l)); }
+      }
+    }
     return warp::frozen_multimap<std::uint32_t, std::uint64_t>::from_csr(
-        db.features.data(), db.features.size(), db.offsets.data(), db.locations.data(), warp::empty_key<std::uint32_t>{~0u},
-        where);
+        db.features.data(), db.features.size(), db.offsets.data(),
+        target_offset != 0 ? shifted.data() : db.locations.data(), warp::empty_key<std::uint32_t>{~0u}, where);
   }
   warp::backend where_;
   warp::frozen_multimap<std::uint32_t, std::uint64_t> frozen_;
@@ -90,32 +99,75 @@ inline std::vector<candidate> rank_targets(std::vector<std::uint64_t>& locations
   return out;
 }
 
-/// Classifies a batch of reads.
-inline std::vector<read_result> classify(database const& db, feature_index const& index, std::vector<read_input> const& reads,
-                                         classify_options const& o) {
+/// Every feature of a batch of reads, in read order: queries[query_start[r] .. query_start[r + 1])
+/// are read r's (both mates).
+struct batch_features {
+  std::vector<std::uint32_t> queries;
+  std::vector<std::uint64_t> query_start;
+};
+
+inline batch_features features_of(database const& db, std::vector<read_input> const& reads, warp::backend where) {
   warp::lsh::document_batch mates;
   for (auto const& r : reads) {
     mates.push_back(r.first);
     mates.push_back(r.second);
   }
-  auto const sketches = warp::genomics::sketch(mates.view(), db.options.sketch, index.where());
+  auto const sketches = warp::genomics::sketch(mates.view(), db.options.sketch, where);
   std::uint32_t const s = db.options.sketch.sketch_size;
-  // Every feature of the batch, looked up at once.
-  std::vector<std::uint32_t> queries;
-  std::vector<std::uint64_t> query_start(reads.size() + 1, 0);
+  batch_features b;
+  b.query_start.assign(reads.size() + 1, 0);
   for (std::size_t r = 0; r < reads.size(); ++r) {
     for (std::uint64_t w = sketches.window_offsets[2 * r]; w < sketches.window_offsets[2 * r + 2]; ++w) {
       for (std::uint32_t f = 0; f < sketches.counts[w]; ++f) {
         std::uint32_t const feature = sketches.features[w * s + f];
-        if (feature != ~0u) { queries.push_back(feature); }
+        if (feature != ~0u) { b.queries.push_back(feature); }
       }
     }
-    query_start[r + 1] = queries.size();
+    b.query_start[r + 1] = b.queries.size();
   }
+  return b;
+}
+
+/// The per-read step: gather(r, locations) appends read r's locations; taxid_of(target) names a
+/// target's taxon. Ranks the targets and assigns the read (see the file's comment).
+template <class Gather, class TaxidOf>
+std::vector<read_result> assign_reads(database const& db, std::vector<read_input> const& reads, classify_options const& o,
+                                      Gather const& gather, TaxidOf const& taxid_of) {
+  std::uint64_t const stride = db.options.sketch.window - db.options.sketch.k + 1;
+  std::vector<read_result> out(reads.size());
+#pragma omp parallel for schedule(dynamic, 64)
+  for (std::int64_t ri = 0; ri < static_cast<std::int64_t>(reads.size()); ++ri) {
+    auto const r = static_cast<std::size_t>(ri);
+    std::vector<std::uint64_t> locations;
+    gather(r, locations);
+    std::uint64_t bases = reads[r].first.size();
+    if (reads[r].paired) { bases = std::max<std::uint64_t>(o.insert_size, reads[r].first.size() + reads[r].second.size()); }
+    std::uint64_t const span = (bases + stride - 1) / stride + 1;
+    auto const ranked = rank_targets(locations, span);
+    read_result& res = out[r];
+    for (std::size_t c = 0; c < ranked.size() && c < 3; ++c) { res.top.push_back(ranked[c]); }
+    if (ranked.empty() || ranked[0].hits < o.min_hits) { continue; }
+    auto const close = static_cast<std::uint32_t>(std::floor(o.margin * ranked[0].hits));
+    std::uint64_t taxid = 0;
+    for (auto const& c : ranked) {
+      if (c.hits + close < ranked[0].hits) { break; }
+      taxid = db.taxonomy.lca(taxid, taxid_of(c.target));
+    }
+    res.taxid = taxid;
+  }
+  return out;
+}
+
+/// Classifies a batch of reads.
+inline std::vector<read_result> classify(database const& db, feature_index const& index, std::vector<read_input> const& reads,
+                                         classify_options const& o) {
+  auto const batch = features_of(db, reads, index.where());
+  auto const& queries = batch.queries;
+  auto const& query_start = batch.query_start;
   auto const& table = index.table();
   // On the host, one probe per feature gives its row, and each read gathers its locations from the
-  // CSR arrays in the loop below. On CUDA the lookups run on the device (two-pass retrieve) and
-  // the locations come back in one array.
+  // CSR arrays. On CUDA the lookups run on the device (two-pass retrieve) and the locations come
+  // back in one array.
   bool const on_host = index.where() == warp::backend::host;
   std::vector<std::uint64_t> rows;
   std::vector<std::uint64_t> offsets;
@@ -130,12 +182,7 @@ inline std::vector<read_result> classify(database const& db, feature_index const
   }
   std::uint64_t const* const row_offsets = on_host ? table.row_offsets() : nullptr;
   std::uint64_t const* const row_values = on_host ? table.values() : nullptr;
-  std::uint64_t const stride = db.options.sketch.window - db.options.sketch.k + 1;
-  std::vector<read_result> out(reads.size());
-#pragma omp parallel for schedule(dynamic, 64)
-  for (std::int64_t ri = 0; ri < static_cast<std::int64_t>(reads.size()); ++ri) {
-    auto const r = static_cast<std::size_t>(ri);
-    std::vector<std::uint64_t> locations;
+  auto const gather = [&](std::size_t r, std::vector<std::uint64_t>& locations) {
     if (on_host) {
       for (std::uint64_t q = query_start[r]; q < query_start[r + 1]; ++q) {
         if (rows[q] == table.no_row) { continue; }
@@ -145,22 +192,8 @@ inline std::vector<read_result> classify(database const& db, feature_index const
       locations.assign(found.begin() + static_cast<std::ptrdiff_t>(offsets[query_start[r]]),
                        found.begin() + static_cast<std::ptrdiff_t>(offsets[query_start[r + 1]]));
     }
-    std::uint64_t bases = reads[r].first.size();
-    if (reads[r].paired) { bases = std::max<std::uint64_t>(o.insert_size, reads[r].first.size() + reads[r].second.size()); }
-    std::uint64_t const span = (bases + stride - 1) / stride + 1;
-    auto const ranked = rank_targets(locations, span);
-    read_result& res = out[r];
-    for (std::size_t c = 0; c < ranked.size() && c < 3; ++c) { res.top.push_back(ranked[c]); }
-    if (ranked.empty() || ranked[0].hits < o.min_hits) { continue; }
-    auto const close = static_cast<std::uint32_t>(std::floor(o.margin * ranked[0].hits));
-    std::uint64_t taxid = 0;
-    for (auto const& c : ranked) {
-      if (c.hits + close < ranked[0].hits) { break; }
-      taxid = db.taxonomy.lca(taxid, db.targets[c.target].taxid);
-    }
-    res.taxid = taxid;
-  }
-  return out;
+  };
+  return assign_reads(db, reads, o, gather, [&](std::uint32_t t) { return db.targets[t].taxid; });
 }
 
 }  // namespace classifier

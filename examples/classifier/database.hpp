@@ -41,7 +41,14 @@ using example::input_error;
 struct build_options {
   warp::genomics::sketch_options sketch{};  // k, window, features per window
   std::uint32_t max_locations = 254;        // per feature; features with more are dropped
+  // Keep each dropped feature as one `dropped_marker` location instead of leaving it out: a
+  // partition of a database (classifier/partitioned.hpp) must say that a feature went over the
+  // cap, so that the merged lookup drops it as a database of every reference would.
+  bool mark_dropped = false;
 };
+
+/// The one location of a feature that a marking build dropped.
+inline constexpr std::uint64_t dropped_marker = ~std::uint64_t{0};
 
 struct target {
   std::string name;
@@ -231,6 +238,11 @@ inline database build(build_inputs const& in, build_options const& o, warp::back
     if (n > o.max_locations) {
       ++db.dropped_features;
       db.dropped_locations += n;
+      if (o.mark_dropped) {
+        kept_features.push_back(feature_keys[i]);
+        kept_locations.push_back(dropped_marker);
+        kept_offsets.push_back(kept_locations.size());
+      }
       continue;
     }
     std::sort(begin, end);
@@ -258,7 +270,7 @@ inline database build(build_inputs const& in, build_options const& o, warp::back
 struct file_header {
   char magic[8];
   std::uint32_t version;
-  std::uint32_t k, window, sketch_size, max_locations, reserved;
+  std::uint32_t k, window, sketch_size, max_locations, flags;  // flags: 1 = dropped features marked
   std::uint64_t seed;
   std::uint64_t taxa, merged, targets, features, locations;
   std::uint64_t payload_bytes;
@@ -370,6 +382,7 @@ inline void save(database const& db, std::string const& path) {
   h.window = db.options.sketch.window;
   h.sketch_size = db.options.sketch.sketch_size;
   h.max_locations = db.options.max_locations;
+  h.flags = db.options.mark_dropped ? 1u : 0u;
   h.seed = db.options.sketch.seed;
   h.taxa = entries.size();
   h.merged = merged.size();
@@ -416,6 +429,8 @@ inline database load(std::string const& path) {
   db.file = file;
   db.options.sketch = {h.k, h.window, h.sketch_size, h.seed};
   db.options.max_locations = h.max_locations;
+  if (h.flags > 1) { throw input_error(path + ": unknown database flags " + std::to_string(h.flags)); }
+  db.options.mark_dropped = h.flags == 1;
   warp::genomics::validate(db.options.sketch);
   std::vector<warp::genomics::taxonomy::node_entry> entries(h.taxa);
   for (auto& e : entries) {
@@ -446,6 +461,7 @@ inline database load(std::string const& path) {
     throw input_error(path + ": the feature offsets are inconsistent");
   }
   for (auto l : db.locations) {
+    if (db.options.mark_dropped && l == dropped_marker) { continue; }
     if (location_target(l) >= db.targets.size()) { throw input_error(path + ": a location names a target beyond the targets"); }
   }
   return db;
