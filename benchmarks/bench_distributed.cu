@@ -140,31 +140,33 @@ void bm_in_process(benchmark::State& state, warp::backend where, int ranks, bool
     data.push_back(stage(where, n, r));
     outs[static_cast<std::size_t>(r)].resize(find ? n : 0);
   }
-  auto run = [&](bool timed_find) {
-    std::vector<double> seconds(static_cast<std::size_t>(ranks));
-    wd::run_ranks(group, [&](wd::communicator& c) {
-      int const r = c.rank();
-      select_device(where, r);
-      omp_set_num_threads(threads);
-      seconds[static_cast<std::size_t>(r)] =
-          rank_step(*maps[static_cast<std::size_t>(r)], data[static_cast<std::size_t>(r)], n, timed_find,
-                    outs[static_cast<std::size_t>(r)]);
-    });
-    return *std::max_element(seconds.begin(), seconds.end());
-  };
-  if (find) { run(false); }
-  std::uint64_t calls = 0;
-  double seconds = 0;
+  // The ranks' threads live for the whole benchmark (a thread, and its OpenMP team, made per
+  // iteration would cost more than a host step): every iteration runs inside one run_ranks, each
+  // timed from a common start (a collective) to the slowest rank's end; the benchmark loop then
+  // reports those times.
+  std::size_t const iterations = static_cast<std::size_t>(state.max_iterations);
+  std::vector<double> times(iterations);
   for (auto& c : comms) { c->sent = 0; }
-  for (auto _ : state) {
-    if (!find) {
-      state.PauseTiming();
-      for (auto& m : maps) { m->clear(); }
-      state.ResumeTiming();
+  std::uint64_t calls = 0;
+  wd::run_ranks(group, [&](wd::communicator& c) {
+    int const r = c.rank();
+    auto& map = *maps[static_cast<std::size_t>(r)];
+    select_device(where, r);
+    omp_set_num_threads(threads);
+    if (find) { rank_step(map, data[static_cast<std::size_t>(r)], n, false, outs[static_cast<std::size_t>(r)]); }
+    comms[static_cast<std::size_t>(r)]->sent = 0;
+    for (std::size_t it = 0; it < iterations; ++it) {
+      if (!find) { map.clear(); }
+      (void)wd::all_reduce_sum(c, 0);  // a common start
+      double const s = rank_step(map, data[static_cast<std::size_t>(r)], n, find, outs[static_cast<std::size_t>(r)]);
+      auto const all = wd::all_gather(c, static_cast<std::uint64_t>(s * 1e9));
+      if (r == 0) { times[it] = static_cast<double>(*std::max_element(all.begin(), all.end())) * 1e-9; }
     }
-    double const s = run(find);
-    seconds += s;
-    state.SetIterationTime(s);
+  });
+  double seconds = 0;
+  for (auto _ : state) {
+    state.SetIterationTime(times[calls]);
+    seconds += times[calls];
     ++calls;
   }
   std::uint64_t sent = 0;
@@ -255,14 +257,22 @@ class silent_reporter : public benchmark::BenchmarkReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
   char const* transport = std::getenv("WARP_BENCH_TRANSPORT");
   std::string const mode = transport ? transport : "in-process";
-  bool const have_gpu = warp::cuda_available();
   if (mode == "mpi") {
 #ifdef WARP_HAVE_MPI
     wd::mpi_session mpi{argc, argv};
     wd::mpi_communicator comm;
+    // Only rank 0 writes --benchmark_out (the others would truncate its file): drop it elsewhere.
+    if (comm.rank() != 0) {
+      int kept = 1;
+      for (int i = 1; i < argc; ++i) {
+        std::string const a = argv[i];
+        if (a.rfind("--benchmark_out", 0) != 0) { argv[kept++] = argv[i]; }
+      }
+      argc = kept;
+    }
+    benchmark::Initialize(&argc, argv);
     for (bool find : {false, true}) {
       std::string const name = std::string("dist/mpi/host/") + (find ? "find" : "insert") + "/P:" + std::to_string(comm.size());
       benchmark::RegisterBenchmark(name.c_str(), [&comm, find](benchmark::State& s) { bm_communicator(s, comm, find); })
@@ -274,7 +284,7 @@ int main(int argc, char** argv) {
       benchmark::RunSpecifiedBenchmarks();
     } else {
       silent_reporter quiet;
-      benchmark::RunSpecifiedBenchmarks(&quiet, &quiet);
+      benchmark::RunSpecifiedBenchmarks(&quiet);
     }
     benchmark::Shutdown();
     return 0;
@@ -283,6 +293,8 @@ int main(int argc, char** argv) {
     return 1;
 #endif
   }
+  benchmark::Initialize(&argc, argv);
+  bool const have_gpu = warp::cuda_available();
   std::vector<warp::backend> backends{warp::backend::host};
   if (have_gpu) { backends.push_back(warp::backend::cuda); }
   for (auto where : backends) {
@@ -306,6 +318,7 @@ int main(int argc, char** argv) {
         std::string const name =
             "dist/in-process/" + std::string(warp::to_string(where)) + "/" + op + "/P:" + std::to_string(p);
         benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { bm_in_process(s, where, p, find); })
+            ->Iterations(where == warp::backend::cuda ? 50 : 20)
             ->UseManualTime()
             ->Unit(benchmark::kMillisecond);
       }

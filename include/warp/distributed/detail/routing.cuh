@@ -161,11 +161,29 @@ route<Key, Value> route_to_owners(communicator& comm, executor const& ex, KeyIt 
   buffer<Key> send_keys{ex.where, n, ex.stream, ex.memory};
   buffer<Value> send_values{ex.where, with_values ? n : 0, ex.stream, ex.memory};
   r.perm = buffer<std::uint64_t>{ex.where, n, ex.stream, ex.memory};
-  if (n != 0) {
+  owner_of<Key> const owner{seed, ranks};
+  if (n != 0 && ex.where == backend::host) {
+    // On the host one thread splits the batch: threads sharing P counters would pass their cache
+    // lines back and forth on every key, and one pass in input order keeps each owner's keys in
+    // the caller's order.
+    buffer<std::uint32_t> owners{ex.where, n, ex.stream, ex.memory};
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint32_t const o = owner(static_cast<Key>(keys[i]));
+      owners.data()[i] = o;
+      ++r.send_counts[o];
+    }
+    std::vector<std::uint64_t> cursor(ranks, 0);
+    for (std::size_t p = 1; p < ranks; ++p) { cursor[p] = cursor[p - 1] + r.send_counts[p - 1]; }
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint64_t const at = cursor[owners.data()[i]]++;
+      r.perm.data()[i] = at;
+      send_keys.data()[at] = static_cast<Key>(keys[i]);
+      if (with_values) { send_values.data()[at] = static_cast<Value>(values[i]); }
+    }
+  } else if (n != 0) {
     buffer<std::uint32_t> owners{ex.where, n, ex.stream, ex.memory};
     buffer<unsigned long long> counts{ex.where, ranks, ex.stream, ex.memory};
     warp::detail::fill_zero(ex.where, counts.data(), ranks * sizeof(unsigned long long), ex.stream);
-    owner_of<Key> const owner{seed, ranks};
     warp::detail::for_each_item<1>(ex, n, count_owners_fn<Key, KeyIt>{keys, owner, owners.data(), counts.data()});
     std::vector<unsigned long long> host_counts(ranks);
     warp::detail::copy_bytes(ex.where, host_counts.data(), counts.data(), ranks * sizeof(unsigned long long), ex.stream);

@@ -15,6 +15,7 @@
 #include <warp/core/backend.cuh>
 #include <warp/core/memory_resource.cuh>
 #include <warp/core/outcome.cuh>
+#include <warp/detail/bulk/driver.cuh>
 #include <warp/detail/executor.cuh>
 #include <warp/detail/memory.cuh>
 #include <warp/distributed/communicator.cuh>
