@@ -2,6 +2,10 @@
 // it links libnccl, which the others do not need.
 #include "test_common.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
 #include <vector>
 
 #include <warp/distributed/nccl.cuh>
@@ -33,6 +37,21 @@ TEST(Transports, NcclSingleRankMatchesAStdUnorderedMap) {
   for (std::size_t i = 0; i < queries.size(); ++i) { ASSERT_EQ(found[i], i < 5000 ? queries[i] : 0ull) << i; }
   EXPECT_EQ(map.erase(keys.begin(), keys.begin() + 100), 100u);
   EXPECT_EQ(map.size(), keys.size() - 100);
+#else
+  GTEST_SKIP() << "built without NCCL";
+#endif
+}
+
+// One process per GPU, the id through a file: one rank here, so rank 0 writes and reads it.
+TEST(Transports, NcclRankFromAnIdFile) {
+  WARP_SKIP_UNLESS_AVAILABLE(warp::backend::cuda);
+#if WARP_NCCL_ENABLED
+  std::string const path = "/tmp/warp_nccl_id_" + std::to_string(::getpid());
+  auto const id = wd::nccl_communicator::id_through_file(path, 0);
+  wd::nccl_communicator comm{id, 1, 0, 0};
+  std::remove(path.c_str());
+  EXPECT_EQ(comm.size(), 1);
+  EXPECT_EQ(wd::all_reduce_sum(comm, 41) + 1, 42u);
 #else
   GTEST_SKIP() << "built without NCCL";
 #endif

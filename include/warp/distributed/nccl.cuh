@@ -4,9 +4,9 @@
 //   - one process driving several GPUs: nccl_communicator::init_all({0, 1, 2, 3}) returns one
 //     communicator per device (ncclCommInitAll); run each rank's calls on its own host thread
 //     (each with its device current) because every call is collective;
-//   - one process per GPU: rank 0 makes an id (nccl_communicator::make_id()), sends it to the other
-//     processes (over MPI, a file, ...), and each makes nccl_communicator{id, ranks, rank, device}
-//     (ncclCommInitRank).
+//   - one process per GPU: rank 0 makes an id and the others get it (id_over_mpi(MPI_COMM_WORLD)
+//     when warp::mpi is linked too, or id_through_file(path, rank) on a shared file system), and
+//     each makes nccl_communicator{id, ranks, rank, device} (ncclCommInitRank).
 // Counts and bytes move with grouped ncclSend / ncclRecv on the caller's stream (stream-ordered: the
 // received buffer is ready for work enqueued on that stream after the call).
 //
@@ -14,8 +14,11 @@
 // WARP_HAVE_NCCL). Without it the class still compiles and constructing one throws backend_unavailable.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -30,7 +33,11 @@
 #include <nccl.h>
 
 #include <warp/detail/backend/cuda.cuh>
+#include <warp/detail/files.cuh>
 #include <warp/detail/memory.cuh>
+#ifdef WARP_HAVE_MPI
+#include <mpi.h>
+#endif
 #else
 #define WARP_NCCL_ENABLED 0
 #endif
@@ -69,6 +76,45 @@ class nccl_communicator final : public communicator {
     }
     return out;
   }
+
+  /// The id through a file that every rank can read (a shared file system): rank 0 makes it and
+  /// writes it (to a temporary, renamed into place), the others wait for the file, at most
+  /// `timeout` (then communication_error). The caller removes the file afterwards.
+  static unique_id id_through_file(std::string const& path, int rank,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds{60}) {
+    unique_id id{};
+    if (rank == 0) {
+      id = make_id();
+      warp::detail::atomic_file_writer out{path, "nccl_communicator"};
+      out.write(reinterpret_cast<char const*>(&id), sizeof(id));
+      out.commit();
+      return id;
+    }
+    auto const deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      std::ifstream in{path, std::ios::binary};
+      if (in && in.read(reinterpret_cast<char*>(&id), sizeof(id)) && in.gcount() == sizeof(id)) { return id; }
+      if (std::chrono::steady_clock::now() > deadline) {
+        throw communication_error("NCCL rank " + std::to_string(rank) + ": no NCCL id appeared in " + path + " within " +
+                                  std::to_string(timeout.count()) + " ms");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+  }
+
+#ifdef WARP_HAVE_MPI
+  /// The id broadcast from rank 0 of an MPI communicator (the usual way: one process per GPU).
+  static unique_id id_over_mpi(MPI_Comm comm) {
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    unique_id id{};
+    if (rank == 0) { id = make_id(); }
+    if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, comm) != MPI_SUCCESS) {
+      throw communication_error("NCCL rank " + std::to_string(rank) + ": MPI_Bcast of the NCCL id failed");
+    }
+    return id;
+  }
+#endif
 
   /// Rank `rank` of `ranks` on `device` (ncclCommInitRank; collective over the ranks).
   nccl_communicator(unique_id const& id, int ranks, int rank, int device) : rank_{rank}, size_{ranks}, device_{device} {
@@ -137,6 +183,7 @@ class nccl_communicator final : public communicator {
  public:
   struct unique_id {};
   static unique_id make_id() { unavailable(); }
+  static unique_id id_through_file(std::string const&, int) { unavailable(); }
   static std::vector<std::unique_ptr<nccl_communicator>> init_all(std::vector<int> const&) { unavailable(); }
   nccl_communicator(unique_id const&, int, int, int) { unavailable(); }
   [[nodiscard]] int rank() const noexcept override { return 0; }
