@@ -55,7 +55,7 @@ TEST_P(Sharded, MultiValueRetrieveMatchesUnorderedMultimap) {
 }
 
 // LSH blocking with the band keys partitioned across ranks: the same candidate pairs, bucket,
-// raw-pair and purge counts as one find_candidates over all documents.
+// raw-pair and purge counts as one find_candidates over all documents, dirty and clean-clean.
 TEST_P(Sharded, LshCandidatesMatchOneRank) {
   int const ranks = GetParam();
   constexpr std::uint32_t bands = 8;
@@ -92,6 +92,25 @@ TEST_P(Sharded, LshCandidatesMatchOneRank) {
     if (r != root) { EXPECT_TRUE(c.pairs.empty()) << "rank " << r; }
   }
   EXPECT_EQ(got[static_cast<std::size_t>(root)].pairs, single.pairs);
+
+  // Clean-clean: the first 1,800 documents are table A, the rest table B; each rank holds a share of both.
+  std::size_t const docs_a = 1800, docs_b = docs - docs_a;
+  std::vector<std::uint64_t> keys_a(keys.begin(), keys.begin() + docs_a * bands), keys_b(keys.begin() + docs_a * bands, keys.end());
+  auto const clean = warp::lsh::find_candidates(keys_a, docs_a, keys_b, docs_b, o, warp::backend::host);
+  ASSERT_GT(clean.pairs.size(), 100u);
+  auto const cuts_a = slice_cuts(docs_a, ranks), cuts_b = slice_cuts(docs_b + 1, ranks);
+  std::vector<warp::lsh::candidate_pairs> clean_got(static_cast<std::size_t>(ranks));
+  runner.each([&](int r) -> std::uint64_t {
+    std::size_t const a0 = cuts_a[static_cast<std::size_t>(r)], a1 = cuts_a[static_cast<std::size_t>(r) + 1];
+    std::size_t const b0 = std::min(cuts_b[static_cast<std::size_t>(r)], docs_b);
+    std::size_t const b1 = std::min(cuts_b[static_cast<std::size_t>(r) + 1], docs_b);
+    clean_got[static_cast<std::size_t>(r)] = wd::find_candidates(runner.comm(r), keys_a.data() + a0 * bands, a1 - a0,
+                                                                 keys_b.data() + b0 * bands, b1 - b0, o, 0);
+    return 0;
+  });
+  EXPECT_EQ(clean_got[0].pairs, clean.pairs);
+  EXPECT_EQ(clean_got[0].raw_pairs, clean.raw_pairs);
+  EXPECT_EQ(clean_got[0].purged_buckets, clean.purged_buckets);
 }
 
 // Keys spread evenly over the ranks, and a shard's keys spread evenly over its own slots: the

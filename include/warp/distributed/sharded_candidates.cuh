@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <cuda/stream_ref>
@@ -47,11 +48,24 @@ struct global_document_fn {
 };
 }  // namespace detail
 
-/// Collective. keys: this rank's docs x bands band keys (backend-readable memory on comm.where()).
-inline lsh::candidate_pairs find_candidates(communicator& comm, std::uint64_t const* keys, std::size_t docs,
-                                            lsh::candidate_options const& o, int root = 0, sharding s = {},
-                                            cuda::stream_ref stream = default_stream(),
-                                            memory_resource* memory = nullptr) {
+namespace detail {
+
+// Where this rank's documents start in the global numbering, and how many there are in all.
+inline std::pair<std::uint64_t, std::uint64_t> global_numbering(communicator& comm, std::size_t docs) {
+  auto const counts = all_gather(comm, docs);
+  std::uint64_t first = 0, total = 0;
+  for (int r = 0; r < comm.size(); ++r) {
+    if (r < comm.rank()) { first += counts[static_cast<std::size_t>(r)]; }
+    total += counts[static_cast<std::size_t>(r)];
+  }
+  return {first, total};
+}
+
+// Both modes: table A's documents and (clean-clean) table B's, numbered A first.
+inline lsh::candidate_pairs sharded_candidates(communicator& comm, std::uint64_t const* keys_a, std::size_t docs_a,
+                                               std::uint64_t const* keys_b, std::size_t docs_b, bool clean,
+                                               lsh::candidate_options const& o, int root, sharding s,
+                                               cuda::stream_ref stream, memory_resource* memory) {
   backend const where = comm.where();
   std::uint32_t const b = o.layout.bands;
   if (b == 0 || b > lsh::max_bands) {
@@ -62,28 +76,34 @@ inline lsh::candidate_pairs find_candidates(communicator& comm, std::uint64_t co
     throw invalid_argument("distributed::find_candidates: root " + std::to_string(root) + " is not a rank of " +
                            std::to_string(comm.size()));
   }
-  // The global numbering: every rank's document count, on every rank.
-  auto const counts = all_gather(comm, docs);
-  std::uint64_t first = 0, total = 0;
-  for (int r = 0; r < comm.size(); ++r) {
-    if (r < comm.rank()) { first += counts[static_cast<std::size_t>(r)]; }
-    total += counts[static_cast<std::size_t>(r)];
-  }
-  if (total >= lsh::max_documents) {  // every rank sees the same total: all throw alike, none waits
-    throw invalid_argument("distributed::find_candidates: " + std::to_string(total) + " documents over " +
-                           std::to_string(comm.size()) + " ranks; at most " + std::to_string(lsh::max_documents - 1));
+  // The global numbering: every rank's document counts, on every rank; B's after all of A's.
+  auto const [first_a, total_a] = global_numbering(comm, docs_a);
+  auto const [first_b, total_b] = global_numbering(comm, docs_b);
+  if (total_a + total_b >= lsh::max_documents) {  // every rank sees the same totals: all throw alike
+    throw invalid_argument("distributed::find_candidates: " + std::to_string(total_a + total_b) +
+                           " documents over " + std::to_string(comm.size()) + " ranks; at most " +
+                           std::to_string(lsh::max_documents - 1));
   }
   warp::detail::executor const ex{where, stream, memory};
-  std::size_t const n = docs * b;
-  warp::detail::input_view<std::uint64_t const*> k{where, keys, n, "distributed::find_candidates keys", stream, memory};
+  std::size_t const n_a = docs_a * b, n_b = docs_b * b, n = n_a + n_b;
+  warp::detail::buffer<std::uint64_t> k{where, n, stream, memory};
   warp::detail::buffer<std::uint32_t> ids{where, n, stream, memory};
-  if (n != 0) {
-    warp::detail::for_each_item<1>(ex, n, detail::global_document_fn{static_cast<std::uint32_t>(first), b, ids.data()});
-  }
+  auto place = [&](std::uint64_t const* keys, std::size_t count, std::size_t at, std::uint64_t first) {
+    if (count == 0) { return; }
+    warp::detail::input_view<std::uint64_t const*> in{where, keys, count, "distributed::find_candidates keys", stream,
+                                                      memory};
+    warp::detail::copy_bytes(where, k.data() + at, in.get(), count * sizeof(std::uint64_t), stream);
+    warp::detail::for_each_item<1>(ex, count,
+                                   global_document_fn{static_cast<std::uint32_t>(first), b, ids.data() + at});
+    warp::detail::synchronize(where, stream);  // the staged input lives until here
+  };
+  place(keys_a, n_a, 0, first_a);
+  place(keys_b, n_b, n_a, total_a + first_b);
+  std::uint32_t const split = clean ? static_cast<std::uint32_t>(total_a) : ~0u;
   // Band keys to their owners: every bucket whole on one rank.
-  auto const r = detail::route_to_owners<std::uint64_t, std::uint32_t>(comm, ex, k.get(), ids.data(), true, n, s.seed);
+  auto const r = route_to_owners<std::uint64_t, std::uint32_t>(comm, ex, k.data(), ids.data(), true, n, s.seed);
   lsh::candidate_pairs local =
-      lsh::find_candidates_keyed(r.keys.data(), r.values.data(), r.received(), o, where, stream, memory);
+      lsh::find_candidates_keyed(r.keys.data(), r.values.data(), r.received(), o, where, stream, memory, split);
 
   // Pairs to their owners (another seed than the band keys'), deduplicated there.
   std::vector<std::uint64_t> pair_keys(local.pairs.size());
@@ -92,7 +112,7 @@ inline lsh::candidate_pairs find_candidates(communicator& comm, std::uint64_t co
   }
   warp::detail::input_view<std::uint64_t const*> pk{where, pair_keys.data(), pair_keys.size(),
                                                      "distributed::find_candidates pairs", stream, memory};
-  auto const routed = detail::route_to_owners<std::uint64_t, char>(comm, ex, pk.get(), static_cast<char const*>(nullptr),
+  auto const routed = route_to_owners<std::uint64_t, char>(comm, ex, pk.get(), static_cast<char const*>(nullptr),
                                                                    false, pair_keys.size(), s.seed ^ 0x5bd1e995ull);
   std::vector<std::uint64_t> mine(routed.received());
   if (!mine.empty()) {
@@ -106,13 +126,13 @@ inline lsh::candidate_pairs find_candidates(communicator& comm, std::uint64_t co
   std::vector<std::uint64_t> send(static_cast<std::size_t>(comm.size()), 0), recv(send.size(), 0);
   send[static_cast<std::size_t>(root)] = mine.size();
   comm.exchange_counts(send.data(), recv.data());
-  std::uint64_t const gathered = detail::sum(recv);
+  std::uint64_t const gathered = sum(recv);
   warp::detail::buffer<std::uint64_t> out{where, static_cast<std::size_t>(gathered), stream, memory};
   warp::detail::buffer<std::uint64_t> mine_there{where, mine.size(), stream, memory};
   if (!mine.empty()) {
     warp::detail::copy_bytes(where, mine_there.data(), mine.data(), mine.size() * sizeof(std::uint64_t), stream);
   }
-  detail::exchange_items(comm, mine_there.data(), send, out.data(), recv, stream);
+  exchange_items(comm, mine_there.data(), send, out.data(), recv, stream);
 
   lsh::candidate_pairs result;
   result.raw_pairs = all_reduce_sum(comm, local.raw_pairs);
@@ -130,6 +150,27 @@ inline lsh::candidate_pairs find_candidates(communicator& comm, std::uint64_t co
     }
   }
   return result;
+}
+
+}  // namespace detail
+
+/// Dirty mode. Collective. keys: this rank's docs x bands band keys (backend-readable memory on
+/// comm.where()); global ids follow rank order.
+inline lsh::candidate_pairs find_candidates(communicator& comm, std::uint64_t const* keys, std::size_t docs,
+                                            lsh::candidate_options const& o, int root = 0, sharding s = {},
+                                            cuda::stream_ref stream = default_stream(),
+                                            memory_resource* memory = nullptr) {
+  return detail::sharded_candidates(comm, keys, docs, nullptr, 0, false, o, root, s, stream, memory);
+}
+
+/// Clean-clean mode: pairs of a document of table A and one of table B; each rank holds a share of
+/// each table (global ids in rank order, per table). Collective.
+inline lsh::candidate_pairs find_candidates(communicator& comm, std::uint64_t const* keys_a, std::size_t docs_a,
+                                            std::uint64_t const* keys_b, std::size_t docs_b,
+                                            lsh::candidate_options const& o, int root = 0, sharding s = {},
+                                            cuda::stream_ref stream = default_stream(),
+                                            memory_resource* memory = nullptr) {
+  return detail::sharded_candidates(comm, keys_a, docs_a, keys_b, docs_b, true, o, root, s, stream, memory);
 }
 
 }  // namespace warp::distributed

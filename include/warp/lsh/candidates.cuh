@@ -250,19 +250,20 @@ inline candidate_pairs find_candidates(std::vector<std::uint64_t> const& keys_a,
   return find_candidates(keys_a.data(), docs_a, keys_b.data(), docs_b, o, where, stream, memory);
 }
 
-/// Dirty mode over explicit (band key, document id) pairs: keys[i] is a band key of document ids[i]
-/// (n pairs, backend-readable memory; ids below 2^32 - 1). The bucket stage of find_candidates
-/// without the per-document layout, for documents whose keys arrive from elsewhere (e.g. the
-/// ranks of warp::distributed::find_candidates). Waits for its work.
+/// Over explicit (band key, document id) pairs: keys[i] is a band key of document ids[i] (n pairs,
+/// backend-readable memory; ids below 2^32 - 1). The bucket stage of find_candidates without the
+/// per-document layout, for documents whose keys arrive from elsewhere (e.g. the ranks of
+/// warp::distributed::find_candidates). Dirty mode by default; with `split` (not ~0), clean-clean:
+/// ids below split are table A's, the others table B's (pairs: A's id, B's id - split). Waits.
 inline candidate_pairs find_candidates_keyed(std::uint64_t const* keys, std::uint32_t const* ids, std::size_t n,
                                              candidate_options const& o, backend where = default_backend(),
                                              cuda::stream_ref stream = default_stream(),
-                                             memory_resource* memory = nullptr) {
+                                             memory_resource* memory = nullptr, std::uint32_t split = ~0u) {
   require_backend(where);
   warp::detail::input_view<std::uint64_t const*> k{where, keys, n, "find_candidates_keyed keys", stream, memory};
   warp::detail::input_view<std::uint32_t const*> d{where, ids, n, "find_candidates_keyed ids", stream, memory};
   detail::keyed_documents const parts[1] = {{k.get(), d.get(), n}};
-  return detail::pairs_from_buckets(parts, ~0u, o, where, stream, memory);
+  return detail::pairs_from_buckets(parts, split, o, where, stream, memory);
 }
 
 /// The pairs whose estimated Jaccard similarity (from host signatures of k values; `second` indexes
