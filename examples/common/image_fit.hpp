@@ -180,8 +180,8 @@ struct adam_step {
 /// An encoding, an MLP, their gradients and Adam state, on one backend.
 class model {
  public:
-  model(enc::grid_config const& config, int channels, warp::backend where, std::uint64_t seed)
-      : encoding_{config, where}, k_{encoding_.output_width()}, c_{channels}, where_{where} {
+  model(enc::grid_config const& config, int channels, warp::backend where, std::uint64_t seed, float learning_rate = 1e-2f)
+      : encoding_{config, where}, k_{encoding_.output_width()}, c_{channels}, where_{where}, lr_{learning_rate} {
     std::size_t const nw = static_cast<std::size_t>(hidden * k_ + hidden + c_ * hidden + c_);
     std::vector<float> w(nw, 0.0f);
     std::mt19937_64 rng{seed};
@@ -206,9 +206,9 @@ class model {
                                                                              dl_dh_.data(), dl_dy_.data(), grad_w_.data()});
     encoding_.backward_params(points, n, grad_f_.data(), grad_p_.data());
     float const c1 = 1.0f - std::pow(0.9f, static_cast<float>(step + 1)), c2 = 1.0f - std::pow(0.99f, static_cast<float>(step + 1));
-    warp::detail::for_each_item<1>(ex(), weights_size(), adam_step{weights_.data(), grad_w_.data(), m_w_.data(), v_w_.data(), 1e-2f, c1, c2});
+    warp::detail::for_each_item<1>(ex(), weights_size(), adam_step{weights_.data(), grad_w_.data(), m_w_.data(), v_w_.data(), lr_, c1, c2});
     warp::detail::for_each_item<1>(ex(), static_cast<std::size_t>(encoding_.num_params()),
-                                   adam_step{encoding_.params(), grad_p_.data(), m_p_.data(), v_p_.data(), 1e-2f, c1, c2});
+                                   adam_step{encoding_.params(), grad_p_.data(), m_p_.data(), v_p_.data(), lr_, c1, c2});
     warp::detail::synchronize(where_, warp::default_stream());
   }
 
@@ -247,6 +247,7 @@ class model {
   enc::grid_encoding<> encoding_;
   int k_, c_;
   warp::backend where_;
+  float lr_;  // Adam's step size
   std::size_t capacity_ = 0;
   warp::detail::buffer<float> weights_, grad_w_, m_w_, v_w_, grad_p_, m_p_, v_p_, features_, grad_f_, output_;
   warp::detail::buffer<float> activations_, dl_dh_, dl_dy_;  // per point, for the weights' gradient

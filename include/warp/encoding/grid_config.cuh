@@ -30,6 +30,15 @@ namespace warp::encoding {
 /// grid, i.e. the vertex nearest to x * s_l; no gradient to the inputs).
 enum class interpolation { linear, smoothstep, nearest };
 
+/// The float arithmetic of the forward values. `rounded` (default): every product and sum rounded
+/// on its own, on both backends (nvcc would otherwise contract them into fused multiply-adds).
+/// `fused`: the three places where tiny-cuda-nn's compiled kernel computes a * b + c with one
+/// rounding — the level scale N_min * b^l - 1, the position x * s_l + 0.5 and the accumulation of
+/// weight * feature — use fmaf (std::fmaf on the host), so that the host backend reproduces
+/// tiny-cuda-nn's CUDA forward bit for bit where its scale is exact (b a power of two: b^l exact).
+/// Both backends compute the same bits in either mode.
+enum class arithmetic { rounded, fused };
+
 /// Rotations of the levels' sub-grids, for sub-grid m of level l (k = l M + m; rotation.cuh):
 /// none (plain MHE); `golden` 2-D angles k * angle (default: the golden angle); `progressive`
 /// 2-D angles m pi / (2M) + l pi / (2LM) (with M = 1, theta_l = l pi / (2L)); `spread` 3-D
@@ -54,6 +63,7 @@ struct grid_config {
   double per_level_scale = 2.0;  ///< b > 1 (ignored when finest_resolution > 0); every level's scale stays below 2^24
   double finest_resolution = 0;  ///< N_max in [N_min, 2^24]: when > 0, b = (N_max / N_min)^(1 / (L - 1)); 0: use b
   interpolation interp = interpolation::linear;
+  arithmetic math = arithmetic::rounded;  ///< rounded, or fused like tiny-cuda-nn's kernel (see arithmetic)
   std::array<std::uint32_t, 4> primes = {1u, 2654435761u, 805459861u, 3674653429u};
   rotation_kind rotation = rotation_kind::none;
   double angle = golden_angle;             ///< step of the golden (2-D) rotations, radians
@@ -81,6 +91,9 @@ struct grid_config {
     }
     if (interp != interpolation::linear && interp != interpolation::smoothstep && interp != interpolation::nearest) {
       throw bad("unknown interpolation " + std::to_string(static_cast<int>(interp)));
+    }
+    if (math != arithmetic::rounded && math != arithmetic::fused) {
+      throw bad("unknown arithmetic " + std::to_string(static_cast<int>(math)));
     }
     if (log2_table_size < 4 || log2_table_size > 30) {
       throw bad("log2_table_size must be in [4, 30], got " + std::to_string(log2_table_size));
@@ -176,7 +189,9 @@ inline std::vector<grid_level> make_levels(grid_config const& c) {
   std::uint32_t const table = 1u << c.log2_table_size;
   std::uint64_t offset = 0;
   for (int l = 0; l < c.levels; ++l) {
-    float const scale = std::exp2(static_cast<float>(l) * log2_scale) * static_cast<float>(c.base_resolution) - 1.0f;
+    float const power = std::exp2(static_cast<float>(l) * log2_scale);
+    float const scale = c.math == arithmetic::fused ? std::fma(power, static_cast<float>(c.base_resolution), -1.0f)
+                                                    : power * static_cast<float>(c.base_resolution) - 1.0f;
     auto const resolution = static_cast<std::uint32_t>(std::ceil(scale)) + 1u;
     double const dense = std::pow(static_cast<double>(resolution), c.dims);
     std::uint64_t entries = dense > 2147483647.0 ? 2147483647u : static_cast<std::uint64_t>(dense);

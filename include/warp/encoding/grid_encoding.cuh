@@ -212,7 +212,7 @@ class grid_encoding {
   /// For users' fused kernels: pass to encode_point / scatter_param_gradient / input_gradient.
   [[nodiscard]] grid_view view() const noexcept {
     grid_view g{config_.dims, config_.levels, config_.features, config_.subgrids, config_.interp, {}, level_buffer_.data(),
-                config_.rotation == rotation_kind::none ? nullptr : rotation_buffer_.data()};
+                config_.rotation == rotation_kind::none ? nullptr : rotation_buffer_.data(), config_.math == arithmetic::fused};
     for (int i = 0; i < 4; ++i) { g.primes[i] = config_.primes[static_cast<std::size_t>(i)]; }
     return g;
   }

@@ -16,7 +16,9 @@
 // and a zero input gradient; no access ever leaves the level's table.
 //
 // Arithmetic is explicitly rounded (no fused multiply-adds on the device), so that the host and
-// CUDA backends compute the same bits; the deterministic backward relies on it.
+// CUDA backends compute the same bits; the deterministic backward relies on it. With
+// arithmetic::fused the scaled position and the forward accumulation are explicit fmaf on both
+// backends, as tiny-cuda-nn's compiled kernel computes them.
 #pragma once
 
 #include <cmath>
@@ -40,6 +42,7 @@ struct grid_view {
   std::uint32_t primes[4];
   grid_level const* level;  ///< levels entries
   float const* rotation;    ///< levels * subgrids row-major d x d matrices (l M + m), or null (no rotation)
+  bool fused;               ///< arithmetic::fused: fmaf for the position and the forward accumulation
 };
 
 namespace detail {
@@ -66,6 +69,17 @@ WARP_HD WARP_FORCEINLINE float sub(float a, float b) {
 #else
   return a - b;
 #endif
+}
+WARP_HD WARP_FORCEINLINE float fma(float a, float b, float c) {
+#if WARP_DEVICE_COMPILATION
+  return __fmaf_rn(a, b, c);
+#else
+  return std::fmaf(a, b, c);  // correctly rounded, as __fmaf_rn
+#endif
+}
+/// acc + weight * v: rounded twice, or once (arithmetic::fused).
+WARP_HD WARP_FORCEINLINE float accumulate(bool fused, float acc, float weight, float v) {
+  return fused ? fma(weight, v, acc) : add(acc, mul(weight, v));
 }
 
 WARP_HD WARP_FORCEINLINE std::uint32_t entry_index(std::uint32_t const* primes, grid_level const& lv, int dims,
@@ -111,7 +125,7 @@ WARP_HD WARP_FORCEINLINE cell<D> locate_cell(grid_view const& g, int l, int m, f
     // vertex conversion below is always defined; the gradient of a clamped coordinate is 0.
     bool const inside = p[i] >= -1.0f && p[i] <= 2.0f;
     p[i] = inside ? p[i] : (p[i] > 2.0f ? 2.0f : -1.0f);  // NaN goes to -1
-    float const pos = add(mul(p[i], lv.scale), 0.5f);
+    float const pos = g.fused ? fma(p[i], lv.scale, 0.5f) : add(mul(p[i], lv.scale), 0.5f);
     float const f = floorf(pos);
     float const t = sub(pos, f);
     c.vertex[i] = static_cast<std::uint32_t>(static_cast<int>(f));
@@ -159,7 +173,7 @@ WARP_HD void encode_point(grid_view const& g, Param const* params, float const* 
       float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
       detail::for_each_corner<D>(g, g.level[l], c, [&](int, float weight, std::uint64_t entry) {
         Param const* p = params + entry * static_cast<std::uint64_t>(g.features) + m * share;
-        for (int f = 0; f < share; ++f) { acc[f] = detail::add(acc[f], detail::mul(weight, static_cast<float>(p[f]))); }
+        for (int f = 0; f < share; ++f) { acc[f] = detail::accumulate(g.fused, acc[f], weight, static_cast<float>(p[f])); }
       });
       for (int f = 0; f < share; ++f) { out[l * g.features + m * share + f] = acc[f]; }
     }
@@ -246,7 +260,7 @@ WARP_HD void encode_point_with_jacobian(grid_view const& g, Param const* params,
         }
         for (int f = 0; f < share; ++f) {
           float const v = static_cast<float>(p[f]);
-          acc[f] = detail::add(acc[f], detail::mul(weight, v));
+          acc[f] = detail::accumulate(g.fused, acc[f], weight, v);
           for (int i = 0; i < D; ++i) { dp[f][i] = detail::add(dp[f][i], detail::mul(dweight[i], v)); }
         }
       });
