@@ -1,5 +1,6 @@
 // warp::distributed on the in-process communicator: P = 1, 2, 3, 4, 7 shards give the results of
-// one table on the single-value and multi-value maps' differential sequences; key placement; full
+// one table on the single-value and multi-value maps' differential sequences, and a sharded Bloom
+// filter the answers of one plain filter per owner; key placement; full
 // shards; gathering; a failing or missing rank fails its peers instead of hanging them. (One NCCL
 // rank on a GPU: test_distributed_nccl.cu.)
 #include "sharded_targets.hpp"
@@ -8,6 +9,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <thread>
+#include <unordered_set>
 
 #include <warp/distributed/distributed.cuh>
 
@@ -111,6 +113,97 @@ TEST_P(Sharded, LshCandidatesMatchOneRank) {
   EXPECT_EQ(clean_got[0].pairs, clean.pairs);
   EXPECT_EQ(clean_got[0].raw_pairs, clean.raw_pairs);
   EXPECT_EQ(clean_got[0].purged_buckets, clean.purged_buckets);
+}
+
+// A sharded Bloom filter answers exactly as P plain filters of the shard's geometry, each given
+// the keys its rank owns (the reference builds them directly, without routing), and its measured
+// false-positive rate is the one predicted for P times the bits.
+TEST_P(Sharded, BloomFilterAnswersAsOnePlainFilterPerOwner) {
+  int const ranks = GetParam();
+  constexpr std::size_t n = 40000;
+  std::size_t const shard_bits = (std::size_t{1} << 19) / static_cast<std::size_t>(ranks);  // the same bits in all
+  std::vector<std::uint64_t> keys(n), queries(n);
+  std::mt19937_64 rng{99};
+  for (auto& k : keys) { k = rng(); }
+  for (std::size_t i = 0; i < n; ++i) { queries[i] = i % 2 ? keys[(i * 7919) % n] : rng(); }  // half added
+  in_process_runner runner{ranks};
+  std::vector<std::unique_ptr<wd::sharded_bloom_filter<std::uint64_t>>> filters;
+  for (int r = 0; r < ranks; ++r) {
+    filters.push_back(std::make_unique<wd::sharded_bloom_filter<std::uint64_t>>(runner.comm(r), shard_bits, 6));
+  }
+  auto const cuts = slice_cuts(n, ranks);
+  std::vector<std::uint64_t> present(static_cast<std::size_t>(ranks));
+  runner.each([&](int r) -> std::uint64_t {  // the second half of each slice again: possibly present
+    std::size_t const lo = cuts[static_cast<std::size_t>(r)], hi = cuts[static_cast<std::size_t>(r) + 1];
+    filters[static_cast<std::size_t>(r)]->add(keys.data() + lo, keys.data() + hi);
+    present[static_cast<std::size_t>(r)] =
+        filters[static_cast<std::size_t>(r)]->add(keys.data() + (lo + hi) / 2, keys.data() + hi);
+    return 0;
+  });
+  std::vector<std::vector<char>> answers(static_cast<std::size_t>(ranks));
+  std::vector<std::size_t> positives(static_cast<std::size_t>(ranks));
+  runner.each([&](int r) -> std::uint64_t {
+    std::size_t const lo = cuts[static_cast<std::size_t>(r)], hi = cuts[static_cast<std::size_t>(r) + 1];
+    std::unique_ptr<bool[]> out{new bool[hi - lo + 1]};
+    positives[static_cast<std::size_t>(r)] =
+        filters[static_cast<std::size_t>(r)]->contains(queries.data() + lo, queries.data() + hi, out.get());
+    answers[static_cast<std::size_t>(r)].assign(out.get(), out.get() + (hi - lo));
+    return 0;
+  });
+
+  // The reference: one plain filter per rank, fed that rank's owned keys in the same order.
+  std::vector<std::unique_ptr<warp::bloom_filter<std::uint64_t>>> plain;
+  for (int r = 0; r < ranks; ++r) {
+    plain.push_back(std::make_unique<warp::bloom_filter<std::uint64_t>>(shard_bits, 6, warp::backend::host));
+  }
+  auto const owned_by = [&](std::vector<std::uint64_t> const& batch) {
+    std::vector<std::vector<std::uint64_t>> by(static_cast<std::size_t>(ranks));
+    for (auto k : batch) { by[static_cast<std::size_t>(filters[0]->owner(k))].push_back(k); }
+    return by;
+  };
+  auto const added = owned_by(keys);
+  for (int r = 0; r < ranks; ++r) {
+    auto const& mine = added[static_cast<std::size_t>(r)];
+    plain[static_cast<std::size_t>(r)]->add(mine.begin(), mine.end());
+  }
+  std::size_t false_positives = 0, absent = 0, total_positives = 0;
+  std::unordered_set<std::uint64_t> const truth(keys.begin(), keys.end());
+  for (int r = 0; r < ranks; ++r) {
+    std::size_t const lo = cuts[static_cast<std::size_t>(r)];
+    auto const& got = answers[static_cast<std::size_t>(r)];
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      std::uint64_t const q = queries[lo + i];
+      bool want = false;
+      plain[static_cast<std::size_t>(filters[0]->owner(q))]->contains(&q, &q + 1, &want);
+      ASSERT_EQ(got[i] != 0, want) << "rank " << r << ", query " << lo + i;
+      if (truth.count(q) != 0) {
+        ASSERT_TRUE(got[i]) << "a false negative: rank " << r << ", query " << lo + i;
+      } else {
+        ++absent;
+        false_positives += got[i] != 0;
+      }
+      count += got[i] != 0;
+    }
+    EXPECT_EQ(positives[static_cast<std::size_t>(r)], count) << "rank " << r;
+    total_positives += count;
+  }
+  std::size_t readded = 0;  // the second halves
+  for (int r = 0; r < ranks; ++r) {
+    std::size_t const lo = cuts[static_cast<std::size_t>(r)], hi = cuts[static_cast<std::size_t>(r) + 1];
+    readded += hi - (lo + hi) / 2;
+  }
+  for (int r = 0; r < ranks; ++r) {
+    EXPECT_EQ(present[static_cast<std::size_t>(r)], readded) << "every re-added key was present, counted over all ranks";
+  }
+  EXPECT_GT(total_positives, n / 2) << "the added half, and some false positives";
+  double const predicted = filters[0]->predicted_false_positive_rate(n);
+  double const measured = static_cast<double>(false_positives) / static_cast<double>(absent);
+  EXPECT_GT(predicted, 0.001) << "a filter loaded enough for the rate to be measurable";
+  EXPECT_NEAR(measured, predicted, 4 * std::sqrt(predicted / static_cast<double>(absent)) + 0.2 * predicted)
+      << "P " << ranks << ": " << false_positives << " false positives of " << absent;
+  auto const bits = runner.each([&](int r) -> std::uint64_t { return filters[static_cast<std::size_t>(r)]->num_bits(); });
+  for (auto b : bits) { EXPECT_EQ(b, static_cast<std::uint64_t>(ranks) * plain[0]->num_words() * 64); }
 }
 
 // Keys spread evenly over the ranks, and a shard's keys spread evenly over its own slots: the

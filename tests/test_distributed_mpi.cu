@@ -4,9 +4,12 @@
 // (MPI_Abort) so that no rank is left waiting in a collective; CTest's timeout catches the rest.
 #include "sharded_targets.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include <warp/distributed/mpi.cuh>
+#include <warp/distributed/sharded_bloom_filter.cuh>
 
 using namespace warp_test;
 namespace wd = warp::distributed;
@@ -66,6 +69,27 @@ TEST(ShardedOverMpi, StatusAndLoadsAgreeOnEveryRank) {
   std::size_t refused = 0;
   for (auto o : outcomes) { refused += o == warp::insert_outcome::no_room; }
   EXPECT_EQ(wd::all_reduce_sum(*world, keys.size() - refused), inserted) << "every key inserted or reported";
+}
+
+// Keys added on one process are found from every process; absent keys come back positive at
+// about the predicted rate.
+TEST(ShardedOverMpi, BloomFilterHasNoFalseNegativesAcrossProcesses) {
+  constexpr std::size_t n = 20000;
+  std::size_t const ranks = static_cast<std::size_t>(world->size()), rank = static_cast<std::size_t>(world->rank());
+  wd::sharded_bloom_filter<std::uint64_t> filter{*world, (std::size_t{1} << 18) / ranks, 6};
+  std::vector<std::uint64_t> keys(n), absent(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    keys[i] = warp::hash::fmix64(i + 1);
+    absent[i] = warp::hash::fmix64(i + 1 + n);
+  }
+  std::size_t const lo = n * rank / ranks, hi = n * (rank + 1) / ranks;
+  filter.add(keys.begin() + static_cast<std::ptrdiff_t>(lo), keys.begin() + static_cast<std::ptrdiff_t>(hi));
+  std::unique_ptr<bool[]> out{new bool[n]};
+  EXPECT_EQ(filter.contains(keys.begin(), keys.end(), out.get()), n) << "every key, whichever process added it";
+  for (std::size_t i = 0; i < n; ++i) { ASSERT_TRUE(out[i]) << "key " << i; }
+  double const predicted = filter.predicted_false_positive_rate(n);
+  double const measured = static_cast<double>(filter.contains(absent.begin(), absent.end(), out.get())) / n;
+  EXPECT_NEAR(measured, predicted, 4 * std::sqrt(predicted / n) + 0.2 * predicted);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <warp/distributed/in_process.cuh>
 #include <warp/distributed/mpi.cuh>
 #include <warp/distributed/nccl.cuh>
+#include <warp/distributed/sharded_bloom_filter.cuh>
 #include <warp/distributed/sharded_candidates.cuh>
 #include <warp/distributed/sharded_map.cuh>
 #include <warp/distributed/sharded_multimap.cuh>

@@ -1,6 +1,8 @@
 // warp/distributed/detail/sharded_base.cuh: what every sharded container offers around its one
-// local shard (size, capacity, load factors and their imbalance, status, clear, rehash, gathering
-// every pair), written once for sharded_map and sharded_multimap.
+// local shard. sharded_routing: the communicator, the placement of keys on ranks and the routing
+// of a batch to its owners (every sharded container, the Bloom filter included). sharded_base:
+// size, capacity, load factors and their imbalance, status, clear, rehash, gathering every pair,
+// written once for sharded_map and sharded_multimap.
 #pragma once
 
 #include <algorithm>
@@ -30,14 +32,12 @@ struct sharding {
 
 namespace detail {
 
-/// Shard: the local container (single_value_map, multi_value_map). Calls marked collective must be
-/// made by every rank, in the same order; the others are local to the calling rank.
-template <class Shard>
-class sharded_base {
+/// The placement of keys on the ranks of a communicator and the routing of batches to them. Calls
+/// marked collective must be made by every rank, in the same order; the others are local.
+template <class Key>
+class sharded_routing {
  public:
-  using key_type = typename Shard::key_type;
-  using mapped_type = typename Shard::mapped_type;
-  using shard_type = Shard;
+  using key_type = Key;
 
   [[nodiscard]] communicator& comm() const noexcept { return *comm_; }
   [[nodiscard]] int rank() const noexcept { return comm_->rank(); }
@@ -48,6 +48,44 @@ class sharded_base {
   [[nodiscard]] int owner(key_type const& key) const noexcept {
     return static_cast<int>(owner_of<key_type>{seed_, static_cast<std::uint64_t>(comm_->size())}(key));
   }
+
+
+ protected:
+  sharded_routing(communicator& comm, sharding s, memory_resource* memory)
+      : comm_{&comm}, seed_{s.seed}, memory_{memory} {}
+
+  [[nodiscard]] warp::detail::executor executor_on(cuda::stream_ref stream) const {
+    return warp::detail::executor{comm_->where(), stream, memory_};
+  }
+
+  /// Routes a batch (keys, and values when with_values) to the owners. Collective.
+  template <class Value, class KeyIt, class ValueIt>
+  route<key_type, Value> route_batch(char const* op, KeyIt first, std::size_t n, ValueIt values, bool with_values,
+                                     cuda::stream_ref stream) const {
+    auto const ex = executor_on(stream);
+    auto keys = warp::detail::make_input(ex, first, n, {op, ": keys"});
+    if (with_values) {
+      auto vals = warp::detail::make_input(ex, values, n, {op, ": values"});
+      return route_to_owners<key_type, Value>(*comm_, ex, keys.get(), vals.get(), true, n, seed_);
+    }
+    return route_to_owners<key_type, Value>(*comm_, ex, keys.get(), static_cast<Value const*>(nullptr), false, n,
+                                            seed_);
+  }
+
+  communicator* comm_;
+  std::uint64_t seed_;
+  memory_resource* memory_;
+};
+
+/// Shard: the local container (single_value_map, multi_value_map).
+template <class Shard>
+class sharded_base : public sharded_routing<typename Shard::key_type> {
+  using routing = sharded_routing<typename Shard::key_type>;
+
+ public:
+  using key_type = typename Shard::key_type;
+  using mapped_type = typename Shard::mapped_type;
+  using shard_type = Shard;
 
   /// This rank's shard, read-only (inserting through it would put keys on a rank that does not own them).
   [[nodiscard]] Shard const& shard() const noexcept { return shard_; }
@@ -146,29 +184,11 @@ class sharded_base {
 
  protected:
   sharded_base(communicator& comm, Shard&& shard, sharding s, memory_resource* memory)
-      : comm_{&comm}, seed_{s.seed}, memory_{memory}, shard_{std::move(shard)} {}
+      : routing{comm, s, memory}, shard_{std::move(shard)} {}
 
-  [[nodiscard]] warp::detail::executor executor_on(cuda::stream_ref stream) const {
-    return warp::detail::executor{comm_->where(), stream, memory_};
-  }
-
-  /// Routes a batch (keys, and values when with_values) to the owners. Collective.
-  template <class Value, class KeyIt, class ValueIt>
-  route<key_type, Value> route_batch(char const* op, KeyIt first, std::size_t n, ValueIt values, bool with_values,
-                                     cuda::stream_ref stream) const {
-    auto const ex = executor_on(stream);
-    auto keys = warp::detail::make_input(ex, first, n, {op, ": keys"});
-    if (with_values) {
-      auto vals = warp::detail::make_input(ex, values, n, {op, ": values"});
-      return route_to_owners<key_type, Value>(*comm_, ex, keys.get(), vals.get(), true, n, seed_);
-    }
-    return route_to_owners<key_type, Value>(*comm_, ex, keys.get(), static_cast<Value const*>(nullptr), false, n,
-                                            seed_);
-  }
-
-  communicator* comm_;
-  std::uint64_t seed_;
-  memory_resource* memory_;
+  using routing::comm_;
+  using routing::executor_on;
+  using routing::memory_;
   Shard shard_;
 };
 
