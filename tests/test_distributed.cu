@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
+#include <memory>
 #include <thread>
 #include <unordered_set>
 
@@ -359,6 +360,46 @@ TEST(InProcessGroup, AFailingRankFailsItsPeersInsteadOfHangingThem) {
   }
   EXPECT_EQ(peers_failed, (std::vector<int>{1, 0, 1}));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{30});
+}
+
+// Ranks out of step (one calls find while another calls contains) or built with different
+// sharding seeds: every rank gets a clear error naming what differs, before any keys move.
+TEST(ShardedMap, RanksOutOfStepOrWithAnotherSeedAreAClearErrorOnEveryRank) {
+  for (bool other_seed : {false, true}) {
+    wd::in_process_group group{3};
+    std::vector<std::string> errors(3);
+    auto const start = std::chrono::steady_clock::now();
+    EXPECT_THROW(wd::run_ranks(group,
+                               [&](wd::communicator& comm) {
+                                 wd::sharding s;
+                                 if (other_seed && comm.rank() == 2) { s.seed = 12345; }
+                                 wd::sharded_map<std::uint64_t, std::uint64_t> map{
+                                     comm, 256, warp::empty_key{~0ull}, warp::empty_value{0ull}, s};
+                                 std::vector<std::uint64_t> keys{1, 2, 3}, found(3);
+                                 std::unique_ptr<bool[]> flags{new bool[3]};
+                                 try {
+                                   if (!other_seed && comm.rank() == 1) {
+                                     map.contains(keys.begin(), keys.end(), flags.get());
+                                   } else {
+                                     map.find(keys.begin(), keys.end(), found.data());
+                                   }
+                                 } catch (warp::invalid_argument const& e) {
+                                   errors[static_cast<std::size_t>(comm.rank())] = e.what();
+                                   throw;
+                                 }
+                               }),
+                 warp::invalid_argument);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{30}) << "no rank waited for its peers";
+    for (int r = 0; r < 3; ++r) {
+      std::string const& e = errors[static_cast<std::size_t>(r)];
+      if (other_seed) {
+        EXPECT_NE(e.find("uses another sharding seed"), std::string::npos) << "rank " << r << ": " << e;
+      } else {
+        EXPECT_NE(e.find("is in another collective call"), std::string::npos) << "rank " << r << ": " << e;
+      }
+      EXPECT_NE(e.find("sharded_map::"), std::string::npos) << "rank " << r << ": " << e;
+    }
+  }
 }
 
 TEST(InProcessGroup, ARankThatNeverJoinsTimesOut) {

@@ -101,7 +101,8 @@ inline lsh::candidate_pairs sharded_candidates(communicator& comm, std::uint64_t
   place(keys_b, n_b, n_a, total_a + first_b);
   std::uint32_t const split = clean ? static_cast<std::uint32_t>(total_a) : ~0u;
   // Band keys to their owners: every bucket whole on one rank.
-  auto const r = route_to_owners<std::uint64_t, std::uint32_t>(comm, ex, k.data(), ids.data(), true, n, s.seed);
+  auto const r = route_to_owners<std::uint64_t, std::uint32_t>(comm, ex, k.data(), ids.data(), true, n, s.seed,
+                                                                "distributed::find_candidates band keys");
   lsh::candidate_pairs local =
       lsh::find_candidates_keyed(r.keys.data(), r.values.data(), r.received(), o, where, stream, memory, split);
 
@@ -113,7 +114,8 @@ inline lsh::candidate_pairs sharded_candidates(communicator& comm, std::uint64_t
   warp::detail::input_view<std::uint64_t const*> pk{where, pair_keys.data(), pair_keys.size(),
                                                      "distributed::find_candidates pairs", stream, memory};
   auto const routed = route_to_owners<std::uint64_t, char>(comm, ex, pk.get(), static_cast<char const*>(nullptr),
-                                                                   false, pair_keys.size(), s.seed ^ 0x5bd1e995ull);
+                                                                   false, pair_keys.size(), s.seed ^ 0x5bd1e995ull,
+                                                           "distributed::find_candidates pairs");
   std::vector<std::uint64_t> mine(routed.received());
   if (!mine.empty()) {
     warp::detail::copy_bytes(where, mine.data(), routed.keys.data(), mine.size() * sizeof(std::uint64_t), stream);

@@ -24,6 +24,7 @@
 #include <warp/detail/memory.cuh>
 #include <warp/distributed/communicator.cuh>
 #include <warp/hash/detail/bytes.cuh>
+#include <warp/hash/murmur3.cuh>
 #include <warp/hash/xxh3.cuh>
 
 namespace warp::distributed::detail {
@@ -136,6 +137,40 @@ inline std::uint64_t sum(std::vector<std::uint64_t> const& v) {
   return s;
 }
 
+/// exchange_counts that also checks that every rank is in the same call: each count carries, in
+/// its top 16 bits, 8 bits of a hash of the operation's name and 8 of the sharding seed (counts
+/// stay below 2^48, checked). A rank that called another collective, or built its container with
+/// another seed, then differs from some peer; every rank sees a differing tag and throws, naming
+/// the peer and what differs, instead of exchanging mismatched buffers or waiting for ever.
+inline void exchange_counts_checked(communicator& comm, std::uint64_t const* send, std::uint64_t* recv, char const* op,
+                                    std::uint64_t seed) {
+  constexpr int shift = 48;
+  std::uint64_t name = 0xcbf29ce484222325ull;  // FNV-1a of the name, then mixed
+  for (char const* c = op; *c != '\0'; ++c) { name = (name ^ static_cast<unsigned char>(*c)) * 0x100000001b3ull; }
+  std::uint64_t const op_tag = warp::hash::fmix64(name) & 0xffu, seed_tag = warp::hash::fmix64(seed ^ 0x5eedu) & 0xffu;
+  std::uint64_t const tag = (op_tag << 8 | seed_tag) << shift;
+  std::size_t const ranks = static_cast<std::size_t>(comm.size());
+  std::vector<std::uint64_t> tagged(ranks);
+  for (std::size_t p = 0; p < ranks; ++p) {
+    if (send[p] >> shift != 0) {
+      throw invalid_argument(std::string(op) + ": " + std::to_string(send[p]) + " items for rank " + std::to_string(p) +
+                             " exceed the 2^48 a call can route");
+    }
+    tagged[p] = send[p] | tag;
+  }
+  comm.exchange_counts(tagged.data(), recv);
+  std::string differs;
+  for (std::size_t p = 0; p < ranks; ++p) {
+    std::uint64_t const theirs = recv[p] >> shift, ours = tag >> shift;
+    recv[p] &= (std::uint64_t{1} << shift) - 1;
+    if (theirs == ours || !differs.empty()) { continue; }
+    differs = (theirs >> 8) != (ours >> 8) ? "is in another collective call than this rank's " + std::string(op) + " (calls out of step)"
+                                           : "uses another sharding seed than this rank's (every rank must pass the same `sharding`)";
+    differs = std::string(op) + " on rank " + std::to_string(comm.rank()) + ": rank " + std::to_string(p) + " " + differs;
+  }
+  if (!differs.empty()) { throw invalid_argument(differs); }
+}
+
 /// One batch routed to its owners: the plan, and the keys (and values) each rank received.
 template <class Key, class Value>
 struct route {
@@ -149,10 +184,11 @@ struct route {
 };
 
 /// Partitions keys[0, n) (and values, when Value is not void and values is given) by owner and
-/// sends each part to its owner. Collective.
+/// sends each part to its owner. Collective; `op` names the call (in errors, and in the check that
+/// every rank makes the same one).
 template <class Key, class Value, class KeyIt, class ValueIt>
 route<Key, Value> route_to_owners(communicator& comm, executor const& ex, KeyIt keys, ValueIt values, bool with_values,
-                                  std::size_t n, std::uint64_t seed) {
+                                  std::size_t n, std::uint64_t seed, char const* op) {
   std::size_t const ranks = static_cast<std::size_t>(comm.size());
   route<Key, Value> r;
   r.n = n;
@@ -203,7 +239,7 @@ route<Key, Value> route_to_owners(communicator& comm, executor const& ex, KeyIt 
                                                                           with_values ? send_values.data() : nullptr});
     warp::detail::synchronize(ex.where, ex.stream);  // `starts` (host) is read by the copy above
   }
-  comm.exchange_counts(r.send_counts.data(), r.recv_counts.data());
+  exchange_counts_checked(comm, r.send_counts.data(), r.recv_counts.data(), op, seed);
   std::uint64_t const received = sum(r.recv_counts);
   r.keys = buffer<Key>{ex.where, static_cast<std::size_t>(received), ex.stream, ex.memory};
   exchange_items(comm, send_keys.data(), r.send_counts, r.keys.data(), r.recv_counts, ex.stream);

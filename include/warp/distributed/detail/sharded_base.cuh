@@ -66,10 +66,10 @@ class sharded_routing {
     auto keys = warp::detail::make_input(ex, first, n, {op, ": keys"});
     if (with_values) {
       auto vals = warp::detail::make_input(ex, values, n, {op, ": values"});
-      return route_to_owners<key_type, Value>(*comm_, ex, keys.get(), vals.get(), true, n, seed_);
+      return route_to_owners<key_type, Value>(*comm_, ex, keys.get(), vals.get(), true, n, seed_, op);
     }
     return route_to_owners<key_type, Value>(*comm_, ex, keys.get(), static_cast<Value const*>(nullptr), false, n,
-                                            seed_);
+                                            seed_, op);
   }
 
   communicator* comm_;
