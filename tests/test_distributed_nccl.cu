@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include <warp/bloom_filter.cuh>
 #include <warp/distributed/nccl.cuh>
+#include <warp/distributed/sharded_bloom_filter.cuh>
 #include <warp/distributed/sharded_map.cuh>
 
 using namespace warp_test;
@@ -37,6 +40,29 @@ TEST(Transports, NcclSingleRankMatchesAStdUnorderedMap) {
   for (std::size_t i = 0; i < queries.size(); ++i) { ASSERT_EQ(found[i], i < 5000 ? queries[i] : 0ull) << i; }
   EXPECT_EQ(map.erase(keys.begin(), keys.begin() + 100), 100u);
   EXPECT_EQ(map.size(), keys.size() - 100);
+#else
+  GTEST_SKIP() << "built without NCCL";
+#endif
+}
+
+// The sharded Bloom filter on one NCCL rank: the device path answers as a plain device filter of
+// the same geometry given the same keys.
+TEST(Transports, NcclSingleRankBloomFilterMatchesAPlainOne) {
+  WARP_SKIP_UNLESS_AVAILABLE(warp::backend::cuda);
+#if WARP_NCCL_ENABLED
+  auto comms = wd::nccl_communicator::init_all({0});
+  wd::sharded_bloom_filter<std::uint64_t> filter{*comms[0], std::size_t{1} << 18, 6};
+  warp::bloom_filter<std::uint64_t> plain{std::size_t{1} << 18, 6, warp::backend::cuda};
+  std::vector<std::uint64_t> keys(20000), queries(40000);
+  for (std::size_t i = 0; i < keys.size(); ++i) { keys[i] = warp::hash::fmix64(i + 1); }
+  for (std::size_t i = 0; i < queries.size(); ++i) { queries[i] = warp::hash::fmix64(i + 1); }  // half added
+  filter.add(keys.begin(), keys.end());
+  plain.add(keys.begin(), keys.end());
+  std::unique_ptr<bool[]> got{new bool[queries.size()]}, want{new bool[queries.size()]};
+  std::size_t const positives = filter.contains(queries.begin(), queries.end(), got.get());
+  EXPECT_EQ(positives, plain.contains(queries.begin(), queries.end(), want.get()));
+  for (std::size_t i = 0; i < queries.size(); ++i) { ASSERT_EQ(got[i], want[i]) << i; }
+  for (std::size_t i = 0; i < keys.size(); ++i) { ASSERT_TRUE(got[i]) << "a false negative: " << i; }
 #else
   GTEST_SKIP() << "built without NCCL";
 #endif
