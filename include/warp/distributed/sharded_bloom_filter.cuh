@@ -59,14 +59,9 @@ class sharded_bloom_filter : public detail::sharded_routing<Key> {
   /// (never false for a key added on any rank). Returns this rank's positives. Collective.
   template <class KeyIt>
   std::size_t contains(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
-    char const* const op = "sharded_bloom_filter::contains";
-    std::size_t const n = warp::detail::checked_distance(first, last);
-    auto r = this->template route_batch<char>(op, first, n, static_cast<char const*>(nullptr), false, stream);
-    warp::detail::buffer<bool> local{this->where(), r.received(), stream, this->memory_};
-    if (r.received() != 0) { shard_.contains(r.keys.data(), r.keys.data() + r.received(), local.data(), stream); }
-    warp::detail::buffer<bool> mine{this->where(), out == nullptr ? n : 0, stream, this->memory_};
-    return static_cast<std::size_t>(detail::return_to_callers(this->comm(), this->executor_on(stream), r, local.data(),
-                                                              out != nullptr ? out : mine.data(), op, detail::is_true{}));
+    return this->routed_lookup(
+        "sharded_bloom_filter::contains", first, last, out, stream,
+        [&](Key const* k, Key const* k_end, bool* o) { shard_.contains(k, k_end, o, stream); }, detail::is_true{});
   }
 
   /// Local: empties this rank's shard (call it on every rank to empty the filter).

@@ -87,7 +87,7 @@ class sharded_map : public detail::sharded_base<single_value_map<Key, Value, Pro
   /// found (a stored value equal to the sentinel reads as absent).
   template <class KeyIt>
   std::size_t find(KeyIt first, KeyIt last, Value* out, cuda::stream_ref stream = default_stream()) const {
-    return lookup("sharded_map::find", first, last, out, stream,
+    return this->routed_lookup("sharded_map::find", first, last, out, stream,
                   [&](Key const* k, Key const* k_end, Value* o) { this->shard_.find(k, k_end, o, stream); },
                   detail::differs_from<Value>{this->shard_.empty_value_sentinel()});
   }
@@ -95,7 +95,7 @@ class sharded_map : public detail::sharded_base<single_value_map<Key, Value, Pro
   /// out[i] (optional): whether this rank's key i is present. Returns how many were.
   template <class KeyIt>
   std::size_t contains(KeyIt first, KeyIt last, bool* out, cuda::stream_ref stream = default_stream()) const {
-    return lookup("sharded_map::contains", first, last, out, stream,
+    return this->routed_lookup("sharded_map::contains", first, last, out, stream,
                   [&](Key const* k, Key const* k_end, bool* o) { this->shard_.contains(k, k_end, o, stream); },
                   detail::is_true{});
   }
@@ -116,20 +116,6 @@ class sharded_map : public detail::sharded_base<single_value_map<Key, Value, Pro
   [[nodiscard]] Value empty_value_sentinel() const noexcept { return this->shard_.empty_value_sentinel(); }
 
  private:
-  // Route the keys, look them up in the owners' shards (local_call), bring one Result per key back
-  // and count those for which `counted` holds.
-  template <class Result, class KeyIt, class Local, class Counted>
-  std::size_t lookup(char const* op, KeyIt first, KeyIt last, Result* out, cuda::stream_ref stream, Local local_call,
-                     Counted counted) const {
-    std::size_t const n = warp::detail::checked_distance(first, last);
-    auto r = this->template route_batch<Value>(op, first, n, static_cast<Value const*>(nullptr), false, stream);
-    warp::detail::buffer<Result> local{this->where(), r.received(), stream, this->memory_};
-    if (r.received() != 0) { local_call(r.keys.data(), r.keys.data() + r.received(), local.data()); }
-    warp::detail::buffer<Result> mine{this->where(), out == nullptr ? n : 0, stream, this->memory_};
-    return static_cast<std::size_t>(detail::return_to_callers(this->comm(), this->executor_on(stream), r, local.data(),
-                                                              out != nullptr ? out : mine.data(), op, counted));
-  }
-
   template <class KeyIt, class ValueIt, class Local>
   std::size_t upsert(char const* op, KeyIt first, KeyIt last, ValueIt values, insert_outcome* outcomes,
                      cuda::stream_ref stream, Local local_call) {

@@ -145,9 +145,8 @@ inline std::uint64_t sum(std::vector<std::uint64_t> const& v) {
 inline void exchange_counts_checked(communicator& comm, std::uint64_t const* send, std::uint64_t* recv, char const* op,
                                     std::uint64_t seed) {
   constexpr int shift = 48;
-  std::uint64_t name = 0xcbf29ce484222325ull;  // FNV-1a of the name, then mixed
-  for (char const* c = op; *c != '\0'; ++c) { name = (name ^ static_cast<unsigned char>(*c)) * 0x100000001b3ull; }
-  std::uint64_t const op_tag = warp::hash::fmix64(name) & 0xffu, seed_tag = warp::hash::fmix64(seed ^ 0x5eedu) & 0xffu;
+  std::uint64_t const op_tag = warp::hash::xxh3_64(op, std::char_traits<char>::length(op), 0) & 0xffu;
+  std::uint64_t const seed_tag = warp::hash::fmix64(seed ^ 0x5eedu) & 0xffu;
   std::uint64_t const tag = (op_tag << 8 | seed_tag) << shift;
   std::size_t const ranks = static_cast<std::size_t>(comm.size());
   std::vector<std::uint64_t> tagged(ranks);

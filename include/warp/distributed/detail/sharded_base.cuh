@@ -72,6 +72,22 @@ class sharded_routing {
                                             seed_, op);
   }
 
+  /// Routes the keys, looks them up in the owners' shards (local_call(keys, keys_end, results)),
+  /// brings one Result per key back into out (optional) and returns how many of this rank's keys
+  /// satisfy `counted`. Collective.
+  template <class Result, class KeyIt, class Local, class Counted>
+  std::size_t routed_lookup(char const* op, KeyIt first, KeyIt last, Result* out, cuda::stream_ref stream,
+                            Local local_call, Counted counted) const {
+    std::size_t const n = warp::detail::checked_distance(first, last);
+    // No values travel with a lookup; char stands for their type.
+    auto r = route_batch<char>(op, first, n, static_cast<char const*>(nullptr), false, stream);
+    warp::detail::buffer<Result> local{where(), r.received(), stream, memory_};
+    if (r.received() != 0) { local_call(r.keys.data(), r.keys.data() + r.received(), local.data()); }
+    warp::detail::buffer<Result> mine{where(), out == nullptr ? n : 0, stream, memory_};
+    return static_cast<std::size_t>(return_to_callers(*comm_, executor_on(stream), r, local.data(),
+                                                      out != nullptr ? out : mine.data(), op, counted));
+  }
+
   communicator* comm_;
   std::uint64_t seed_;
   memory_resource* memory_;
