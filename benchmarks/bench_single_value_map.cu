@@ -125,9 +125,11 @@ template <class K, class V, class Probing>
 void register_map(std::string const& type_name) {
   double const loads[] = {0.5, 0.8, 0.9, 0.95, 0.99};
   op const ops[] = {op::insert, op::find_hit, op::find_miss, op::erase, op::apply};
+  constexpr bool filtered = warp::detail::has_miss_filter<Probing>::value;
   std::string const scheme = std::string(Probing::name) + "_t" + std::to_string(Probing::tile_size) + "_b" +
-                             std::to_string(Probing::slots_per_lane);
+                             std::to_string(Probing::slots_per_lane) + (filtered ? "_mf" : "");
   for (warp::backend where : {warp::backend::cuda, warp::backend::host}) {
+    if (filtered && where == warp::backend::cuda) { continue; }  // CUDA tables have no miss filter
     for (op o : ops) {
       for (double load : loads) {
         if (where == warp::backend::host && load != 0.5 && load != 0.9) { continue; }  // keep host runs short
@@ -157,6 +159,13 @@ int main(int argc, char** argv) {
   register_map<std::uint64_t, std::uint64_t, warp::linear_probing<1, 2>>("u64_u64");  // one 32-byte sector
   register_map<std::uint64_t, std::uint64_t, warp::linear_probing<2, 1>>("u64_u64");
   register_map<std::uint64_t, std::uint64_t, warp::double_hashing<8, 1>>("u64_u64");
+  // The host miss filter (with_miss_filter, host only) on the schemes the host tables compare.
+  register_map<std::uint32_t, std::uint32_t, warp::with_miss_filter<warp::linear_probing<1, 1>>>("u32_u32");
+  register_map<std::uint32_t, std::uint32_t, warp::with_miss_filter<warp::linear_probing<4, 2>>>("u32_u32");
+  register_map<std::uint32_t, std::uint32_t, warp::with_miss_filter<warp::double_hashing<8, 1>>>("u32_u32");
+  register_map<std::uint64_t, std::uint64_t, warp::with_miss_filter<warp::linear_probing<1, 1>>>("u64_u64");
+  register_map<std::uint64_t, std::uint64_t, warp::with_miss_filter<warp::linear_probing<4, 2>>>("u64_u64");
+  register_map<std::uint64_t, std::uint64_t, warp::with_miss_filter<warp::double_hashing<8, 1>>>("u64_u64");
   add_roofline_context();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

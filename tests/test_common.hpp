@@ -135,7 +135,8 @@ struct container_names {
   static std::string GetName(int) {
     std::string name = type_name<typename C::key>();
     if constexpr (!std::is_void_v<typename C::value>) { name += "_" + type_name<typename C::value>(); }
-    std::string const next = warp::detail::erase_reads_next_window_of<typename C::probing>::value ? "_next" : "";
+    std::string const next = std::string(warp::detail::erase_reads_next_window_of<typename C::probing>::value ? "_next" : "") +
+                             (warp::detail::has_miss_filter<typename C::probing>::value ? "_mf" : "");
     return name + "_" + C::probing::name + "_t" + std::to_string(C::probing::tile_size) + "_b" +
            std::to_string(C::probing::slots_per_lane) + next + "_" + warp::to_string(C::backend);
   }

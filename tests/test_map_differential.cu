@@ -25,8 +25,15 @@ class MapDifferential : public ::testing::Test {
 #define WARP_NEXT_WINDOW_CONFIGS(B)                                                                       \
   map_config<std::uint32_t, std::uint32_t, warp::linear_probing<1, 1, void, true>, B>,                    \
       map_config<key128, std::uint32_t, warp::linear_probing<2, 1, void, true>, B>
-using differential_configs = ::testing::Types<WARP_MAP_CONFIGS(host_backend), WARP_NEXT_WINDOW_CONFIGS(host_backend),
-                                              WARP_MAP_CONFIGS(cuda_backend), WARP_NEXT_WINDOW_CONFIGS(cuda_backend)>;
+// And the host miss filter (CUDA tables ignore it: the same answers without one).
+#define WARP_MISS_FILTER_CONFIGS(B)                                                                       \
+  map_config<std::uint32_t, std::uint32_t, warp::with_miss_filter<warp::linear_probing<1, 1>>, B>,       \
+      map_config<std::uint64_t, std::uint64_t, warp::with_miss_filter<warp::linear_probing<4, 2>>, B>,   \
+      map_config<key128, std::uint32_t, warp::with_miss_filter<warp::double_hashing<2, 1>>, B>
+using differential_configs =
+    ::testing::Types<WARP_MAP_CONFIGS(host_backend), WARP_NEXT_WINDOW_CONFIGS(host_backend),
+                     WARP_MISS_FILTER_CONFIGS(host_backend), WARP_MAP_CONFIGS(cuda_backend),
+                     WARP_NEXT_WINDOW_CONFIGS(cuda_backend), WARP_MISS_FILTER_CONFIGS(cuda_backend)>;
 TYPED_TEST_SUITE(MapDifferential, differential_configs, config_names);
 
 TYPED_TEST(MapDifferential, RandomOperationSequencesMatchStdUnorderedMap) {

@@ -31,6 +31,7 @@ struct upsert_fn : keyed_items<Engine, KeyIt> {
   ValueIt values;
   OnPresent on_present;
   insert_outcome* outcomes;  // optional
+  WARP_HD void prefetch(std::size_t i) const { this->engine.prefetch_for_insert(this->key(i)); }
   template <class Tile>
   WARP_HD std::uint32_t operator()(Tile const& tile, std::size_t i) const {
     typename Engine::value_type const v = values[i];
@@ -60,6 +61,18 @@ struct lookup_items : keyed_items<Engine, KeyIt> {
   bool resume(std::size_t i, cursor_type& c, std::uint32_t& count) const {
     find_result<typename Engine::value_type> r;
     return this->engine.template resume_lookup<slot_reads::read_only>(this->key(i), c, r) && settled(i, r, count);
+  }
+
+  // The miss filter's side of the staged loop (host::run_staged), for with_miss_filter tables.
+  static constexpr bool filtered = Engine::filtered;
+  bool filtering() const { return Engine::filtered && this->engine.filter() != nullptr; }
+  using filter_position = typename Engine::filter_position;
+  filter_position filter_spot(std::size_t i) const { return this->engine.filter_spot(this->key(i)); }
+  void prefetch_filter(filter_position const& at) const { this->engine.prefetch_filter(at); }
+  bool may_contain(filter_position const& at) const { return this->engine.may_contain(at); }
+  /// Item i is absent (its filter bit is clear): its output, as a miss of find() writes it.
+  void settle_absent(std::size_t i) const {
+    derived().settle(i, find_result<typename Engine::value_type>{false, this->engine.empty_value()});
   }
 
  private:

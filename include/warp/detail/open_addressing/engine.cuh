@@ -124,12 +124,15 @@ class probing_engine {
   static constexpr int tile_size = Probing::tile_size;
   /// False for key-only tables (hash_set): their slots hold just the key.
   static constexpr bool has_value = !std::is_same_v<Value, no_value>;
+  /// Whether the probing scheme asks for a host miss filter (with_miss_filter): one byte per slot
+  /// in `filter` (null on CUDA tables, which ignore it).
+  static constexpr bool filtered = has_miss_filter<Probing>::value;
 
   probing_engine() = default;
   probing_engine(slot_type* slots, std::size_t num_windows, Key empty, Key erased, bool has_erased,
-                 Value empty_val, hasher h, std::uint32_t* status) noexcept
+                 Value empty_val, hasher h, std::uint32_t* status, std::uint8_t* filter = nullptr) noexcept
       : slots_{slots}, num_windows_{num_windows}, empty_key_{empty}, erased_key_{erased},
-        has_erased_{has_erased}, empty_value_{empty_val}, hash_{h}, status_{status} {}
+        has_erased_{has_erased}, empty_value_{empty_val}, hash_{h}, status_{status}, filter_{filter} {}
 
   WARP_HD WARP_FORCEINLINE std::size_t capacity() const noexcept { return num_windows_ * window_size; }
   WARP_HD WARP_FORCEINLINE std::size_t num_windows() const noexcept { return num_windows_; }
@@ -139,6 +142,8 @@ class probing_engine {
   WARP_HD WARP_FORCEINLINE Value empty_value() const noexcept { return empty_value_; }
   WARP_HD WARP_FORCEINLINE std::uint32_t* status_word() const noexcept { return status_; }
   WARP_HD WARP_FORCEINLINE hasher hash_function() const noexcept { return hash_; }
+  /// The miss filter's bytes (capacity() of them), or null.
+  WARP_HD WARP_FORCEINLINE std::uint8_t* filter() const noexcept { return filter_; }
 
   WARP_HD WARP_FORCEINLINE bool is_sentinel(Key const& k) const noexcept {
     return bitwise_equal(k, empty_key_) || (has_erased_ && bitwise_equal(k, erased_key_));
@@ -190,6 +195,51 @@ class probing_engine {
 #else
     (void)key;
 #endif
+  }
+  /// The same for an insert, which also writes its miss-filter bit (lookups request the filter
+  /// only when they read it: for hits its line would be one more fetch from memory).
+  WARP_HD WARP_FORCEINLINE void prefetch_for_insert(Key const& key) const noexcept {
+    prefetch(key);
+    if constexpr (filtered) { prefetch_filter(filter_spot(key)); }
+  }
+
+  /// Miss filter (host tables of a with_miss_filter scheme). Every key owns one bit of the
+  /// filter's capacity() bytes: a byte and a bit in it from one remix of its hash (a one-hash
+  /// Bloom filter of 8 bits per slot; its position has nothing to do with the key's slots, whose
+  /// line is another fetch anyway). The bulk lookups compute it once per key and keep it.
+  struct filter_position {
+    std::size_t byte;
+    std::uint8_t mask;
+  };
+  WARP_HD WARP_FORCEINLINE filter_position filter_spot(Key const& key) const noexcept {
+    std::uint64_t const bits = warp::hash::fmix64(static_cast<std::uint64_t>(hash_(key)) ^ 0x632be59bd9b4e019ull);
+    return {static_cast<std::size_t>(hash::detail::mulhi64(bits, capacity())), static_cast<std::uint8_t>(1u << (bits & 7u))};
+  }
+  /// Requests the filter's line of a position a few keys before may_contain reads it.
+  WARP_HD WARP_FORCEINLINE void prefetch_filter(filter_position const& at) const noexcept {
+#if !WARP_DEVICE_COMPILATION
+    if constexpr (filtered) {
+      if (filter_ != nullptr) { prefetch_lines(filter_ + at.byte, 1); }
+    }
+#else
+    (void)at;
+#endif
+  }
+  /// False only when the key of `at` is certainly absent (its bit is clear); always true without
+  /// a filter. Only where nothing inserts during the call (bulk lookups).
+  WARP_HD WARP_FORCEINLINE bool may_contain(filter_position const& at) const noexcept {
+#if !WARP_DEVICE_COMPILATION
+    if constexpr (filtered) {
+      if (filter_ != nullptr) { return (filter_[at.byte] & at.mask) != 0; }
+    }
+#endif
+    (void)at;
+    return true;
+  }
+  WARP_HD WARP_FORCEINLINE bool may_contain(Key const& key) const noexcept {
+    if constexpr (filtered) { return may_contain(filter_spot(key)); }
+    (void)key;
+    return true;
   }
 
   template <class Tile, class OnPresent>
@@ -248,7 +298,10 @@ class probing_engine {
       // Claim the first available slot with the lane that owns it.
       std::uint32_t const owner = static_cast<std::uint32_t>((avail % window_size) / per_lane);
       int claim = 0;  // 1: inserted, 2: found our key there, 0: lost to another key
-      if (lane == owner) { claim = try_claim(avail, key, value, on_present); }
+      if (lane == owner) {
+        mark_filter(key);  // before the key is visible: a lookup that can see it sees its bit
+        claim = try_claim(avail, key, value, on_present);
+      }
       claim = tile.shfl(claim, owner);
       if (claim == 1) { return insert_outcome::inserted; }
       if (claim == 2) { return insert_outcome::already_present; }
@@ -482,6 +535,24 @@ class probing_engine {
     return true;
   }
 
+  WARP_HD WARP_FORCEINLINE void mark_filter(Key const& key) const noexcept {
+#if !WARP_DEVICE_COMPILATION
+    if constexpr (filtered) {
+      if (filter_ != nullptr) {
+        filter_position const at = filter_spot(key);
+        // Read first: most bits of a loaded filter are set already, and a plain load keeps the
+        // line shared instead of taking it exclusive on every insert.
+        // (Host-only code: the GCC builtins, which libcu++'s atomic_ref wraps, on one byte.)
+        if ((__atomic_load_n(filter_ + at.byte, __ATOMIC_RELAXED) & at.mask) == 0) {
+          __atomic_fetch_or(filter_ + at.byte, at.mask, __ATOMIC_RELAXED);
+        }
+      }
+    }
+#else
+    (void)key;
+#endif
+  }
+
   static constexpr int max_value_wait = 1 << 16;
 
   WARP_HD WARP_FORCEINLINE bool may_be_torn(Key const& k) const noexcept {
@@ -626,6 +697,7 @@ class probing_engine {
   Value empty_value_{};
   hasher hash_{};
   std::uint32_t* status_ = nullptr;
+  std::uint8_t* filter_ = nullptr;
 };
 
 }  // namespace warp::detail

@@ -43,6 +43,9 @@ struct multi_probe {
   using slot_type = typename Engine::slot_type;
   using probing = typename Engine::probing;
   static constexpr int window_size = Engine::window_size;
+  static_assert(!Engine::filtered,
+                "with_miss_filter is offered by the single-key containers: a multi-value insert writes "
+                "slots without the filter's bits");
   static_assert(Engine::layout::packed,
                 "multi-value tables need key and value to fit one 8-byte (or, with 128-bit CAS, 16-byte) slot");
 

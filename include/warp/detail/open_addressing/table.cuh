@@ -102,7 +102,12 @@ class open_addressing_table {
         Probing::valid_num_windows((capacity + Probing::window_size - 1) / Probing::window_size);
     slots_ = buffer<slot_type>{where, windows * Probing::window_size, stream, memory};
     status_ = buffer<std::uint32_t>{where, 1, stream, memory};
-    engine_ = engine_type{slots_.data(), windows, empty, erased, has_erased, empty_value, h, status_.data()};
+    if constexpr (engine_type::filtered) {
+      // Only host lookups read a miss filter; CUDA tables do without (see with_miss_filter).
+      if (where == backend::host) { filter_ = buffer<std::uint8_t>{where, slots_.size(), stream, memory}; }
+    }
+    engine_ = engine_type{slots_.data(), windows, empty, erased, has_erased, empty_value, h, status_.data(),
+                          filter_.size() != 0 ? filter_.data() : nullptr};
     clear(stream);
   }
 
@@ -119,7 +124,7 @@ class open_addressing_table {
   [[nodiscard]] engine_type const& engine() const noexcept { return engine_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return engine_.capacity(); }
   [[nodiscard]] std::size_t memory_bytes() const noexcept {
-    return capacity() * sizeof(slot_type) + sizeof(std::uint32_t);
+    return capacity() * sizeof(slot_type) + sizeof(std::uint32_t) + filter_.size();
   }
 
   /// The device scope of one call, and the executor of its work on `stream`. Records the stream
@@ -128,6 +133,7 @@ class open_addressing_table {
   [[nodiscard]] executor on(cuda::stream_ref stream) const noexcept {
     slots_.use_on(stream);
     status_.use_on(stream);
+    filter_.use_on(stream);
     return executor{where_, stream, memory_};
   }
 
@@ -230,6 +236,7 @@ class open_addressing_table {
     executor const ex = on(stream);
     for_each_item<1>(ex, capacity(), clear_fn<engine_type>{engine_});
     fill_zero(where_, status_.data(), sizeof(std::uint32_t), stream);
+    if (filter_.size() != 0) { fill_zero(where_, filter_.data(), filter_.size(), stream); }
     tombstone_estimate_ = 0;
     tombstones_since_count_ = 0;
   }
@@ -315,6 +322,7 @@ class open_addressing_table {
   bool has_erased_ = false;
   mutable buffer<slot_type> slots_{};
   mutable buffer<std::uint32_t> status_{};
+  mutable buffer<std::uint8_t> filter_{};  // the miss filter (host tables of with_miss_filter schemes)
   engine_type engine_{};
   std::size_t tombstone_estimate_ = 0;
   std::size_t tombstones_since_count_ = 0;  // tombstones left since the last count of them
