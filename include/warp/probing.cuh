@@ -119,17 +119,17 @@ struct double_hashing : detail::window_geometry<TileSize, SlotsPerLane, Hash> {
 };
 
 /// `Probing` with a miss filter on host-backend tables: one byte per slot, outside the slots, in
-/// which every inserted key sets one bit of its home window's bytes (chosen by hash bits that the
-/// probe sequence does not use). A bulk find/contains whose key's bit is clear knows the key is
-/// absent without reading a slot, so misses read a metadata array 1/sizeof(slot) the size of the
-/// table (in cache where the slots are not) instead of walking the slots to an empty one, as
-/// SwissTable's control bytes let it do. The price: every insert also writes its bit (about 20 %
-/// on a cache-cold host insert), and the filter's bytes. Hits are not slowed: the host's bulk
-/// lookups consult the filter only while most recent keys of the call were misses (see
-/// host::run_staged). Erases leave their bits (a stale bit costs a slot read, never a wrong
-/// answer) until the next rehash rebuilds the filter. CUDA tables ignore it (no filter, no cost).
-/// Offered by the single-key containers built on upsert (single_value_map, hash_set,
-/// counting_map); multi_value_map rejects it.
+/// which every inserted key sets two bits of one byte (chosen by a remix of its hash; see
+/// probing_engine::filter_spot). A bulk find/contains that finds a bit of its key clear knows the
+/// key is absent without reading a slot, so misses read a metadata array 1/sizeof(slot) the size
+/// of the table (in cache where the slots are not) instead of walking the slots to an empty one,
+/// as SwissTable's control bytes let it do. The price: every insert also writes its bits (1.0-2.1x
+/// the time of a cache-cold host insert, measured) and the filter's bytes. Hits are not slowed:
+/// the host's bulk lookups consult the filter only in blocks of keys whose predecessors were
+/// mostly misses (see host::run_staged). Erases leave their bits (a stale bit costs a slot read,
+/// never a wrong answer) until the next rehash rebuilds the filter. CUDA tables ignore it (no
+/// filter, no cost). Offered by the single-key containers built on upsert (single_value_map,
+/// hash_set, counting_map); multi_value_map rejects it.
 ///   warp::single_value_map<std::uint64_t, std::uint64_t, warp::with_miss_filter<warp::linear_probing<1>>> m{...};
 template <class Probing>
 struct with_miss_filter : Probing {
