@@ -545,8 +545,9 @@ class probing_engine {
     if constexpr (filtered) {
       if (filter_ != nullptr) {
         filter_position const at = filter_spot(key);
-        // Read first: most bits of a loaded filter are set already, and a plain load keeps the
-        // line shared instead of taking it exclusive on every insert.
+        // Read first: a key inserted again after its erase, and a key whose two bits other keys
+        // set already, skip the locked update (the line was prefetched with the slot's, so the
+        // load costs little when the update follows).
         // (Host-only code: the GCC builtins, which libcu++'s atomic_ref wraps, on one byte.)
         if ((__atomic_load_n(filter_ + at.byte, __ATOMIC_RELAXED) & at.mask) != at.mask) {
           __atomic_fetch_or(filter_ + at.byte, at.mask, __ATOMIC_RELAXED);
